@@ -1,0 +1,74 @@
+"""What a service contributes to the pipeline: firewall openings, rendered files, checks.
+
+Services are found through the ``carine.services`` entry points, so the core imports none."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Literal, Protocol
+
+from appliance.errors import CarineError
+from appliance.render.layout import Layout
+from appliance.site import Site
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A port a service listens on, to be opened from some zones (only nftables composes them)."""
+
+    service: str
+    proto: Literal["tcp", "udp"]
+    ports: tuple[int, ...]
+    zones: tuple[str, ...]
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """Everything a renderer may depend on: the site, where files go, what others declared."""
+
+    site: Site
+    layout: Layout
+    openings: tuple[Opening, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A real tool's verdict on rendered files."""
+
+    service: str
+    command: str
+    ok: bool
+    output: str
+    note: str = ""
+
+
+class Service(Protocol):
+    """A service of the appliance, as the pipeline sees it."""
+
+    name: str
+
+    def openings(self, site: Site) -> Sequence[Opening]:
+        """Ports this service needs open on the appliance, and from which zones."""
+        ...
+
+    def render(self, ctx: RenderContext) -> dict[Path, str]:
+        """Files of this service: absolute path (under ``ctx.layout``) to content."""
+        ...
+
+    def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
+        """Run the real tools on this service's files in the rendered ``tree``."""
+        ...
+
+
+def load_services() -> list[Service]:
+    """All installed services, in a stable order."""
+    found = sorted(entry_points(group="carine.services"), key=lambda ep: ep.name)
+    if not found:
+        raise CarineError("no CARINE service is installed",
+                          "install the package (make install) so its entry points exist")
+    services: list[Service] = [ep.load() for ep in found]
+    return services

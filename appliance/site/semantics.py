@@ -1,0 +1,154 @@
+"""Checks that span several fields of a parsed site: addressing, VLANs, zone reachability.
+
+Each check appends every problem it finds, with its path, so one run reports them all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from ipaddress import IPv4Network
+
+from appliance.errors import Problem
+from appliance.site.model import Site
+from appliance.site.zones import PROTECTED_FROM, Internet, Zone
+
+# Opening these from a filtered zone would let traffic around the proxy or the QUIC drop.
+PROXY_BYPASS = {("tcp", 80), ("tcp", 443), ("udp", 443)}
+
+
+def site_problems(site: Site) -> list[Problem]:
+    """Every cross-field problem of ``site``, in file order."""
+    checks = (_uplink, _zones_unique, _zone_addressing, _zone_allows, _profiles)
+    return [problem for check in checks for problem in check(site)]
+
+
+def _uplink(site: Site) -> Iterator[Problem]:
+    up = site.uplink
+    if up.mode == "static":
+        if up.address is None:
+            yield Problem("uplink.address", "static uplink needs an address",
+                          "give address: A.B.C.D/len, or set mode: dhcp")
+        if up.gateway is None:
+            yield Problem("uplink.gateway", "static uplink needs a gateway",
+                          "give the next hop towards the internet")
+        if up.address is not None and up.gateway is not None:
+            if up.gateway not in up.address.network:
+                yield Problem("uplink.gateway",
+                              f"gateway {up.gateway} is outside {up.address.network}",
+                              "the gateway must be on the uplink's own network")
+            elif up.gateway == up.address.ip:
+                yield Problem("uplink.gateway", "gateway is the appliance's own address")
+    else:
+        for field in ("address", "gateway"):
+            if getattr(up, field) is not None:
+                yield Problem(f"uplink.{field}", f"{field} is set but mode is dhcp",
+                              "remove it, or set mode: static")
+    names = {site.zone_ifname(z): i for i, z in enumerate(site.zones)}
+    if up.interface in names or up.interface == site.lan.trunk:
+        yield Problem("uplink.interface",
+                      f"{up.interface} is also used on the school side",
+                      "the uplink needs an interface of its own")
+
+
+def _zones_unique(site: Site) -> Iterator[Problem]:
+    seen_names: dict[str, int] = {}
+    seen_vlans: dict[int, int] = {}
+    seen_ifs: dict[str, int] = {}
+    for i, zone in enumerate(site.zones):
+        if zone.name in seen_names:
+            yield Problem(f"zones[{i}].name", f"zone name {zone.name!r} is already used by "
+                          f"zones[{seen_names[zone.name]}]", "zone names must be unique")
+        seen_names.setdefault(zone.name, i)
+        if zone.vlan in seen_vlans:
+            yield Problem(f"zones[{i}].vlan", f"VLAN {zone.vlan} is already used by "
+                          f"zones[{seen_vlans[zone.vlan]}]", "each zone needs its own VLAN id")
+        seen_vlans.setdefault(zone.vlan, i)
+        ifname = site.zone_ifname(zone)
+        if len(ifname) > 15:
+            yield Problem(f"zones[{i}].interface", f"interface name {ifname!r} is longer "
+                          "than 15 characters", "shorten lan.trunk or set interface:")
+        if ifname in seen_ifs:
+            yield Problem(f"zones[{i}].interface", f"interface {ifname} already carries "
+                          f"zones[{seen_ifs[ifname]}]")
+        seen_ifs.setdefault(ifname, i)
+    networks: list[tuple[str, IPv4Network]] = [
+        (f"zones[{i}].subnet", z.subnet) for i, z in enumerate(site.zones)
+    ]
+    if site.uplink.address is not None:
+        networks.insert(0, ("uplink.address", site.uplink.address.network))
+    for j, (path, net) in enumerate(networks):
+        for other_path, other in networks[:j]:
+            if net.overlaps(other):
+                yield Problem(path, f"{net} overlaps {other} ({other_path})",
+                              "zones and the uplink need disjoint networks")
+
+
+def _zone_addressing(site: Site) -> Iterator[Problem]:
+    for i, zone in enumerate(site.zones):
+        yield from _one_zone_addressing(f"zones[{i}]", zone)
+
+
+def _one_zone_addressing(at: str, zone: Zone) -> Iterator[Problem]:
+    net = zone.subnet
+    if net.prefixlen > 30:
+        yield Problem(f"{at}.subnet", f"{net} is too small for a zone",
+                      "use a /30 or larger (a class needs at least a /26)")
+        return
+    usable = f"{net.network_address + 1} to {net.broadcast_address - 1}"
+    gateway = zone.gateway()
+    if zone.address is not None and (
+        gateway not in net or gateway in (net.network_address, net.broadcast_address)
+    ):
+        yield Problem(f"{at}.address", f"{gateway} is not a usable address of {net}",
+                      f"choose an address from {usable}")
+    if zone.dhcp is None:
+        return
+    for end in ("start", "end"):
+        addr = getattr(zone.dhcp, end)
+        if addr not in net or addr in (net.network_address, net.broadcast_address):
+            yield Problem(f"{at}.dhcp.{end}", f"{addr} is outside the zone's usable "
+                          f"addresses ({usable})", f"the DHCP pool must lie inside {net}")
+    start, stop = zone.dhcp.start, zone.dhcp.end
+    if start > stop:
+        yield Problem(f"{at}.dhcp", f"start {start} is after end {stop}",
+                      "swap them")
+    elif start <= gateway <= stop:
+        yield Problem(f"{at}.dhcp", f"the pool {start}-{stop} contains the appliance's "
+                      f"address {gateway}", "start the pool after the appliance's address")
+
+
+def _zone_allows(site: Site) -> Iterator[Problem]:
+    by_name = {z.name: z for z in site.zones}
+    for i, zone in enumerate(site.zones):
+        for j, allow in enumerate(zone.allow):
+            at = f"zones[{i}].allow[{j}]"
+            if allow.to == "internet":
+                if zone.internet is Internet.NONE:
+                    yield Problem(f"{at}.to", f"zone {zone.name} has internet: none",
+                                  "remove this opening or change the zone's internet")
+                bypass = {(allow.proto, p) for p in allow.ports} & PROXY_BYPASS
+                if zone.internet is Internet.FILTERED and bypass:
+                    ports = ", ".join(f"{proto}/{port}" for proto, port in sorted(bypass))
+                    yield Problem(f"{at}.ports", f"{ports} would bypass the filtering "
+                                  "proxy of a filtered zone (D-FIL-3)",
+                                  "web traffic of filtered zones always goes through the proxy")
+                continue
+            target = by_name.get(allow.to)
+            if target is None:
+                known = ", ".join(["internet", *by_name])
+                yield Problem(f"{at}.to", f"no zone named {allow.to!r}", f"use one of: {known}")
+            elif target is zone:
+                yield Problem(f"{at}.to", "a zone needs no opening to itself")
+            elif target.purpose in PROTECTED_FROM.get(zone.purpose, set()):
+                yield Problem(f"{at}.to", f"a {zone.purpose} zone may never reach the "
+                              f"{target.purpose} zone {target.name} (D-NET-1)",
+                              "pupils and guests never reach staff, admin or management zones")
+
+
+def _profiles(site: Site) -> Iterator[Problem]:
+    known = site.filtering.profiles
+    for i, zone in enumerate(site.zones):
+        for j, profile in enumerate(zone.profiles):
+            if profile not in known:
+                yield Problem(f"zones[{i}].profiles[{j}]", f"no filtering profile {profile!r}",
+                              f"define it under filtering.profiles or use one of: "
+                              f"{', '.join(known)}")

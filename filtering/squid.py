@@ -1,0 +1,86 @@
+"""The Squid renderer: explicit and intercepting proxy for the zones, HTTPS peeked then spliced.
+
+Squid moves bytes; the filtering decision plugs in at one marked place in the template (the
+external ACL helper of the filtering service). HTTPS is never decrypted (D-FIL-5)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from appliance.render.layout import Layout
+from appliance.render.service import CheckResult, Opening, RenderContext
+from appliance.render.templating import HEADER, environment, render
+from appliance.run import run
+from appliance.site import Internet, Site
+from appliance.tls import write_self_signed
+
+TEMPLATES = environment("filtering")
+CONFIG = "squid/squid.conf"
+DNS_HOOK = "carine/dnsmasq.d/filtering.conf"
+PEEK_CERT = "tls/proxy-peek.pem"
+
+
+def proxied_zones(site: Site) -> list[str]:
+    """Zones allowed to use the proxy: all that reach the internet at all."""
+    return [z.name for z in site.zones if z.internet is not Internet.NONE]
+
+
+class SquidService:
+    """The filtering proxy's configuration."""
+
+    name = "squid"
+
+    def openings(self, site: Site) -> Sequence[Opening]:
+        if not site.filtering.enabled:
+            return ()
+        proxy = site.filtering.proxy
+        zones = tuple(proxied_zones(site))
+        filtered = tuple(z.name for z in site.zones if z.internet is Internet.FILTERED)
+        out = [Opening(self.name, "tcp", (proxy.port,), zones, "explicit proxy")]
+        if filtered:
+            out.append(Opening(self.name, "tcp", (proxy.intercept_http, proxy.intercept_https),
+                               filtered, "intercepted web"))
+        return out
+
+    def render(self, ctx: RenderContext) -> dict[Path, str]:
+        site, layout = ctx.site, ctx.layout
+        header = HEADER.format(uai=site.school.uai)
+        files = {
+            layout.etc(DNS_HOOK): render(TEMPLATES, "dnsmasq-filtering.conf.j2", header=header),
+        }
+        if site.filtering.enabled:
+            files[layout.etc(CONFIG)] = render(
+                TEMPLATES, "squid.conf.j2", header=header, site=site,
+                zones=[z for z in site.zones if z.internet is not Internet.NONE],
+                proxy=site.filtering.proxy, peek_cert=layout.state / PEEK_CERT,
+                log=layout.log, run=layout.run,
+            )
+        return files
+
+    def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
+        config = layout.etc(CONFIG)
+        if not config.exists():
+            return []
+        cert = layout.state / PEEK_CERT
+        note = ""
+        with tempfile.TemporaryDirectory(prefix="carine-check-") as tmp:
+            if not cert.exists():
+                # squid -k parse loads the port's certificate. On a fresh tree the appliance has
+                # not provisioned it yet, so check against a throwaway one with the same role.
+                stand_in = Path(tmp) / "peek.pem"
+                write_self_signed(stand_in, "carine check")
+                text = config.read_text(encoding="utf-8").replace(str(cert), str(stand_in))
+                config = Path(tmp) / "squid.conf"
+                config.write_text(text, encoding="utf-8")
+                note = f"{cert} not provisioned yet: checked with a throwaway certificate"
+            result = run(["squid", "-k", "parse", "-f", str(config)], check=False, timeout=60)
+        errors = [line for line in result.output().splitlines()
+                  if "ERROR" in line or "FATAL" in line or "WARNING" in line]
+        ok = result.ok and not any("ERROR" in e or "FATAL" in e for e in errors)
+        return [CheckResult(self.name, f"squid -k parse -f {layout.etc(CONFIG)}", ok,
+                            "\n".join(errors) if errors else "configuration parsed", note)]
+
+
+service = SquidService()

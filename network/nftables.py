@@ -1,0 +1,113 @@
+"""The nftables renderer: the one place where the appliance's firewall is composed.
+
+Default-deny between zones (D-NET-1), NAT on the uplink, proxy redirection and QUIC drop for
+filtered zones (D-FIL-3), every service's declared openings, and the named sets the runtime fills."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.render.layout import Layout
+from appliance.render.service import CheckResult, Opening, RenderContext
+from appliance.render.templating import HEADER, environment, render
+from appliance.run import run
+from appliance.site import Internet, Site, Zone
+
+TEMPLATES = environment("network")
+CONFIG = "nftables.conf"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One accept rule, already in nft syntax, with the reason it exists."""
+
+    match: str
+    comment: str
+
+
+def _ifset(names: Sequence[str]) -> str:
+    quoted = [f'"{n}"' for n in names]
+    return quoted[0] if len(quoted) == 1 else "{ " + ", ".join(quoted) + " }"
+
+
+def _ports(ports: Sequence[int]) -> str:
+    return str(ports[0]) if len(ports) == 1 else "{ " + ", ".join(map(str, ports)) + " }"
+
+
+def input_rules(site: Site, openings: Sequence[Opening]) -> list[Rule]:
+    """Accept rules into the appliance: each declared opening, from its zones only."""
+    rules = []
+    for op in openings:
+        ifs = [site.zone_ifname(site.zone(z)) for z in op.zones]
+        if ifs:
+            rules.append(Rule(f"iifname {_ifset(ifs)} {op.proto} dport {_ports(op.ports)}",
+                              f"{op.service}: {op.comment}"))
+    return rules
+
+
+def forward_rules(site: Site) -> list[Rule]:
+    """Accept rules through the appliance: to the internet, and the zone-to-zone openings."""
+    up = site.uplink.interface
+    rules = []
+    for zone in site.zones:
+        src = _ifset([site.zone_ifname(zone)])
+        if zone.internet is Internet.DIRECT:
+            rules.append(Rule(f"iifname {src} oifname \"{up}\"",
+                              f"{zone.name}: direct internet"))
+        for allow in zone.allow:
+            if allow.to == "internet":
+                match = f"iifname {src} oifname \"{up}\""
+            else:
+                target = site.zone(allow.to)
+                match = (f"iifname {src} oifname {_ifset([site.zone_ifname(target)])} "
+                         f"ip daddr {target.subnet}")
+            reason = allow.comment or f"opening to {allow.to}"
+            rules.append(Rule(f"{match} {allow.proto} dport {_ports(allow.ports)}",
+                              f"{zone.name}: {reason}"))
+    return rules
+
+
+def filtered_zones(site: Site) -> list[Zone]:
+    """Zones whose web traffic must go through the proxy."""
+    return [z for z in site.zones if z.internet is Internet.FILTERED]
+
+
+def ruleset(ctx: RenderContext) -> str:
+    """The whole ruleset text for ``ctx.site``."""
+    site = ctx.site
+    filtered = [site.zone_ifname(z) for z in filtered_zones(site)]
+    up = site.uplink
+    snat = str(up.address.ip) if up.mode == "static" and up.address is not None else None
+    return render(
+        TEMPLATES, "nftables.conf.j2",
+        header=HEADER.format(uai=site.school.uai),
+        site=site,
+        zone_ifs=[site.zone_ifname(z) for z in site.zones],
+        input_rules=input_rules(site, ctx.openings),
+        forward_rules=forward_rules(site),
+        filtered=_ifset(filtered) if filtered else None,
+        proxy=site.filtering.proxy if site.filtering.enabled else None,
+        snat=snat,
+    )
+
+
+class NftablesService:
+    """Composes the ruleset; declares no opening of its own."""
+
+    name = "nftables"
+
+    def openings(self, site: Site) -> Sequence[Opening]:
+        return ()
+
+    def render(self, ctx: RenderContext) -> dict[Path, str]:
+        return {ctx.layout.etc(CONFIG): ruleset(ctx)}
+
+    def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
+        path = layout.etc(CONFIG)
+        result = run(["nft", "-c", "-f", str(path)], check=False)
+        return [CheckResult(self.name, f"nft -c -f {path}", result.ok, result.output())]
+
+
+service = NftablesService()

@@ -1,0 +1,42 @@
+"""The chrony renderer: the appliance keeps time for its zones (D-NET-3).
+
+Connection logs are only evidence if their clocks are right (D-LOG-1), so every zone gets NTP."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from appliance.render.layout import Layout
+from appliance.render.service import CheckResult, Opening, RenderContext
+from appliance.render.templating import HEADER, environment, render
+from appliance.run import run
+from appliance.site import Site
+
+TEMPLATES = environment("network")
+CONFIG = "chrony/chrony.conf"
+
+
+class ChronyService:
+    """NTP client of the upstreams, NTP server for every zone."""
+
+    name = "chrony"
+
+    def openings(self, site: Site) -> Sequence[Opening]:
+        return [Opening(self.name, "udp", (123,), tuple(z.name for z in site.zones), "NTP")]
+
+    def render(self, ctx: RenderContext) -> dict[Path, str]:
+        site, layout = ctx.site, ctx.layout
+        text = render(TEMPLATES, "chrony.conf.j2", header=HEADER.format(uai=site.school.uai),
+                      site=site, state=layout.state, run=layout.run)
+        return {layout.etc(CONFIG): text}
+
+    def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
+        path = layout.etc(CONFIG)
+        # -p parses the file and prints it back; any unknown or malformed directive is fatal.
+        result = run(["chronyd", "-p", "-f", str(path)], check=False)
+        return [CheckResult(self.name, f"chronyd -p -f {path}", result.ok,
+                            result.stderr.strip() if not result.ok else "configuration parsed")]
+
+
+service = ChronyService()
