@@ -24,7 +24,7 @@ def write_private(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
 
@@ -67,10 +67,10 @@ def issue(
 def write_self_signed(path: Path, subject: str) -> None:
     """Key and certificate in one PEM file at ``path`` (0600), as Squid's tls-cert expects."""
     cert, key = issue(subject, [])
-    write_private(path, _key_pem(key) + cert.public_bytes(serialization.Encoding.PEM))
+    write_private(path, key_pem(key) + cert.public_bytes(serialization.Encoding.PEM))
 
 
 def pem(cert: x509.Certificate, key: ec.EllipticCurvePrivateKey | None = None) -> bytes:
     """PEM of a certificate, preceded by its key when given."""
     out = cert.public_bytes(serialization.Encoding.PEM)
-    return (_key_pem(key) + out) if key is not None else out
+    return (key_pem(key) + out) if key is not None else out

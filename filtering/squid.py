@@ -76,11 +76,17 @@ class SquidService:
                 config.write_text(text, encoding="utf-8")
                 note = f"{cert} not provisioned yet: checked with a throwaway certificate"
             result = run(["squid", "-k", "parse", "-f", str(config)], check=False, timeout=60)
+        # Squid 5 reports an unknown directive as "FILE(LINE): unrecognized: 'name'".
         errors = [line for line in result.output().splitlines()
-                  if "ERROR" in line or "FATAL" in line or "WARNING" in line]
+                  if any(word in line for word in ("ERROR", "FATAL", "WARNING", "unrecognized"))]
         ok = result.ok and not any("ERROR" in e or "FATAL" in e for e in errors)
-        return [CheckResult(self.name, f"squid -k parse -f {layout.etc(CONFIG)}", ok,
-                            "\n".join(errors) if errors else "configuration parsed", note)]
+        if errors:
+            output = "\n".join(errors)
+        elif ok:
+            output = "configuration parsed"
+        else:  # failed without a line we recognise: show how it ended
+            output = "\n".join(result.output().splitlines()[-20:])
+        return [CheckResult(self.name, f"squid -k parse -f {layout.etc(CONFIG)}", ok, output, note)]
 
 
 service = SquidService()

@@ -23,7 +23,7 @@ def check_tree(root: Path, services: Sequence[Service] | None = None) -> list[Ch
         raise CarineError(
             f"{root} was rendered for installation under {layout.config}; its files refer to "
             "paths there, so the tools cannot check it here",
-            "render a tree to check in place: carine render SITE --root DIR (without --prefix)",
+            "render a tree to check in place: carine render SITE --root DIR (without --for-system)",
         )
     services = load_services() if services is None else services
     present = {str(path) for path in cast(dict[str, Any], manifest["files"])}

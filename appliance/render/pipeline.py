@@ -57,6 +57,9 @@ def render_tree(site: Site, root: Path, layout: Layout | None = None,
     root = root.absolute()
     layout = Layout.in_tree(root) if layout is None else layout
     files = render_files(site, layout, services)
+    if root.exists() and not root.is_dir():
+        raise CarineError(f"{root} exists and is not a directory",
+                          "give an empty or new directory, or a tree CARINE rendered before")
     if root.exists() and not (root / MANIFEST).exists() and any(root.iterdir()):
         raise CarineError(f"{root} exists and is not a rendered tree",
                           "give an empty or new directory, or a tree CARINE rendered before")

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,14}$")
 IFNAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$")
+HOST_LABEL_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
 class Section(BaseModel):
@@ -37,11 +38,32 @@ def _check_ifname(value: str) -> str:
     return value
 
 
+def check_line(value: str) -> str:
+    # Free text is copied into rendered files (comments, descriptions): a line break there
+    # would start a directive of its own.
+    if any(ch < " " or ch == "\x7f" for ch in value):
+        raise ValueError("must be a single line of text, without tabs or control characters")
+    return value
+
+
+def _check_host(value: str) -> str:
+    labels = value.removesuffix(".").split(".")
+    if len(value) > 253 or not all(HOST_LABEL_RE.match(label) for label in labels):
+        raise ValueError(f"{value!r} is not a host name or IPv4 address")
+    return value
+
+
 Name = Annotated[str, AfterValidator(_check_name)]
 """A short identifier used in interface, set and file names (zones, profiles)."""
 
 InterfaceName = Annotated[str, AfterValidator(_check_ifname)]
 """A Linux network interface name."""
+
+Line = Annotated[str, AfterValidator(check_line)]
+"""One line of free text (no line breaks: it is copied into rendered files)."""
+
+Host = Annotated[str, AfterValidator(_check_host)]
+"""A DNS host name or an IPv4 address."""
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 """A TCP or UDP port number."""

@@ -41,7 +41,10 @@ def parse_site(text: str, source: str = "site.yaml") -> Site:
                                            "start from examples/site.yaml", line=1)])
     lines: dict[Loc, int] = {}
     duplicates = _index_lines(root, (), lines)
-    data = yaml.safe_load(text)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:  # composed, but not constructible: unknown tag, unhashable key
+        raise SiteInvalid(source, [_yaml_problem(exc)]) from None
     try:
         site = Site.model_validate(data)
     except ValidationError as exc:

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from appliance.site.base import InterfaceName, Section
+from appliance.site.base import Host, InterfaceName, Line, Section
 from appliance.site.services import Filtering, Monitoring, Portal, Radius, Storage, Wifi
 from appliance.site.zones import Zone
 
@@ -35,11 +35,11 @@ class School(Section):
 
     uai: Annotated[str, AfterValidator(_check_uai)]
     """National school identifier: 7 digits and a capital letter, e.g. 0691234X."""
-    name: str = Field(min_length=1, max_length=120)
+    name: Line = Field(min_length=1, max_length=120)
     """Name of the school, as shown to users."""
     kind: SchoolKind
     """ecole, college or lycee."""
-    academie: str = Field(min_length=1, max_length=60)
+    academie: Line = Field(min_length=1, max_length=60)
     """Académie the school belongs to (labels metrics, chooses the supervision)."""
     timezone: str = "Europe/Paris"
     """Time zone for schedules and logs."""
@@ -67,6 +67,9 @@ class Lan(Section):
     """802.1Q trunk carrying the zones' VLANs (D-NET-2)."""
     domain: str = Field(default="lan", pattern=r"^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$")
     """Local DNS domain of the school's hosts."""
+    dhcp_ping_check: bool = False
+    """Ping an address before offering it. dnsmasq then waits up to 3 s per new client, one at
+    a time: turn it on only where undeclared static hosts sit inside the DHCP pools."""
 
 
 class Dns(Section):
@@ -81,7 +84,7 @@ class Dns(Section):
 class Ntp(Section):
     """Time service (D-NET-3; timestamps of connection logs depend on it, D-LOG-1)."""
 
-    servers: tuple[str, ...] = Field(default=("0.fr.pool.ntp.org", "1.fr.pool.ntp.org"))
+    servers: tuple[Host, ...] = Field(default=("0.fr.pool.ntp.org", "1.fr.pool.ntp.org"))
     """Upstream NTP servers (names or addresses)."""
 
 

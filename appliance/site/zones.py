@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from appliance.site.base import InterfaceName, Name, Port, Section
+from appliance.site.base import InterfaceName, Name, Port, Section, check_line
 
 
 class Purpose(StrEnum):
@@ -41,6 +41,21 @@ class Internet(StrEnum):
     """No internet at all (management networks, printers)."""
 
 
+COMMENT_MAX_BYTES = 100  # nft keeps at most 128 bytes, and the rule comment adds "<zone>: "
+
+
+def _check_comment(value: str) -> str:
+    # The comment is written inside a quoted nft comment "...": nft has no escape for '"'.
+    check_line(value)
+    if '"' in value or "\\" in value:
+        raise ValueError("must not contain double quotes or backslashes (it goes into the "
+                         "nftables ruleset)")
+    if len(value.encode()) > COMMENT_MAX_BYTES:
+        raise ValueError(f"is too long for an nftables comment: at most {COMMENT_MAX_BYTES} "
+                         "bytes (accented letters count twice)")
+    return value
+
+
 class Dhcp(Section):
     """The DHCP pool the appliance serves in a zone."""
 
@@ -61,7 +76,7 @@ class Allow(Section):
     """Transport protocol."""
     ports: tuple[Port, ...] = Field(min_length=1)
     """Destination ports."""
-    comment: str = ""
+    comment: Annotated[str, AfterValidator(_check_comment)] = ""
     """Why this opening exists (shown in the ruleset)."""
 
 

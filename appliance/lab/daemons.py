@@ -1,0 +1,141 @@
+"""Start the lab's daemons in their namespaces, record their PIDs, and wait until they serve.
+
+The appliance runs the real dnsmasq and Squid on the rendered tree; the WAN runs dnsmasq and
+the lab's web server; each client takes its address from the appliance with busybox udhcpc."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from appliance.lab import netns
+from appliance.lab.state import LabState, Proc
+from appliance.lab.topology import (
+    APPLIANCE_NS, CLIENT_TCP_PORTS, DNS_ADDRESS, LAB_DIR, VHOSTS, WAN_NS, WAN_TCP_PORTS,
+    WAN_UDP_PORTS, WEB_ADDRESS, Client, Plan,
+)
+from appliance.render.layout import Layout
+from appliance.run import spawn
+
+UDHCPC_SCRIPT = """#!/bin/sh
+# udhcpc event script of the CARINE lab: applies a lease inside the client's namespace only.
+case "$1" in
+  deconfig)
+    ip -4 addr flush dev "$interface"
+    ip link set "$interface" up
+    ;;
+  bound|renew)
+    ip -4 addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+    {
+      [ -n "$domain" ] && echo "search $domain"
+      for server in $dns; do echo "nameserver $server"; done
+    } > "/etc/netns/$CARINE_NS/resolv.conf"
+    echo "ip=$ip mask=$mask router=$router dns=$dns ntp=$ntpsrv domain=$domain lease=$lease" \\
+      > "$CARINE_LEASES/$CARINE_NS.tmp"
+    mv "$CARINE_LEASES/$CARINE_NS.tmp" "$CARINE_LEASES/$CARINE_NS"
+    ;;
+esac
+exit 0
+"""
+
+
+def _start(state: LabState, name: str, node: str, ns: str, argv: list[str],
+           env: dict[str, str] | None = None) -> Proc:
+    full = ["ip", "netns", "exec", ns, *argv]
+    # `ip netns exec` execs the command, so the PID we get is the daemon's own.
+    pid = spawn(full, logfile=LAB_DIR / "log" / f"{node}-{name}.log", env=env)
+    return state.add_proc(name, node, pid, full)
+
+
+def _python() -> str:
+    return sys.executable
+
+
+def start_wan(state: LabState, plan: Plan, ca_dir: Path) -> None:
+    """DNS that answers every name with the web server, the web server, and other services."""
+    wan = LAB_DIR / "wan"
+    conf = wan / "dnsmasq.conf"
+    conf.write_text(
+        "# The simulated internet's DNS: every name is the lab's web server.\n"
+        "no-resolv\nno-hosts\nbind-interfaces\n"
+        f"listen-address={DNS_ADDRESS}\naddress=/#/{WEB_ADDRESS}\n"
+        f"pid-file={wan}/dnsmasq.pid\nlog-queries\n",
+        encoding="utf-8",
+    )
+    _start(state, "dnsmasq", "wan", WAN_NS, ["dnsmasq", "-k", "-C", str(conf),
+                                             "--log-facility=-"])
+    argv = [_python(), "-m", "appliance.lab.servers", "--node", "wan", "--web",
+            "--bind", str(WEB_ADDRESS),
+            "--ca", str(ca_dir), "--certs", str(wan / "certs")]
+    argv += [f"--tcp={p}" for p in WAN_TCP_PORTS] + [f"--udp={p}" for p in WAN_UDP_PORTS]
+    _start(state, "web", "wan", WAN_NS, argv, env={"PYTHONPATH": _source_root()})
+    netns.wait_for("WAN DNS", lambda: netns.listening(WAN_NS, "udp", 53))
+    netns.wait_for("WAN web", lambda: all(netns.listening(WAN_NS, "tcp", p) for p in (80, 443)))
+    state.info["vhosts"] = list(VHOSTS)
+
+
+def start_appliance(state: LabState, plan: Plan) -> None:
+    """dnsmasq and Squid from the rendered tree."""
+    layout: Layout = plan.layout
+    dnsmasq_conf = layout.etc("carine/dnsmasq.conf")
+    _start(state, "dnsmasq", "appliance", APPLIANCE_NS,
+           ["dnsmasq", "-k", f"--conf-file={dnsmasq_conf}", "--log-facility=-", "--log-dhcp"])
+    netns.wait_for("appliance DNS", lambda: netns.listening(APPLIANCE_NS, "udp", 53))
+    if plan.site.filtering.enabled:
+        squid_conf = layout.etc("squid/squid.conf")
+        _start(state, "squid", "appliance", APPLIANCE_NS, ["squid", "-N", "-f", str(squid_conf)])
+        proxy = plan.site.filtering.proxy
+        ports = (proxy.port, proxy.intercept_http, proxy.intercept_https)
+        netns.wait_for("Squid", lambda: all(
+            netns.listening(APPLIANCE_NS, "tcp", p) for p in ports), timeout=40)
+
+
+def start_clients(state: LabState, plan: Plan) -> None:
+    """Each client: a small TCP service (a classroom-control port, SSH) and a DHCP client."""
+    script = LAB_DIR / "udhcpc.sh"
+    script.write_text(UDHCPC_SCRIPT, encoding="utf-8")
+    script.chmod(0o755)
+    leases = LAB_DIR / "leases"
+    leases.mkdir(exist_ok=True)
+    for client in plan.clients:
+        argv = [_python(), "-m", "appliance.lab.servers", "--node", client.node]
+        argv += [f"--tcp={p}" for p in CLIENT_TCP_PORTS]
+        _start(state, "services", client.node, client.ns, argv,
+               env={"PYTHONPATH": _source_root()})
+        _start(state, "udhcpc", client.node, client.ns,
+               ["busybox", "udhcpc", "-f", "-i", "eth0", "-s", str(script), "-t", "30",
+                "-T", "1", "-A", "1", "-x", f"hostname:{client.node}"],
+               env={"CARINE_NS": client.ns, "CARINE_LEASES": str(leases)})
+    for client in plan.clients:
+        netns.wait_for(f"DHCP lease of {client.node}", _leased(leases, client), timeout=40)
+
+
+def _leased(leases: Path, client: Client) -> Callable[[], bool]:
+    return lambda: (leases / client.ns).exists()
+
+
+def read_lease(ns: str) -> dict[str, str]:
+    """What the client's DHCP lease said (ip, mask, router, dns...)."""
+    path = LAB_DIR / "leases" / ns
+    if not path.exists():
+        return {}
+    return dict(item.split("=", 1) for item in path.read_text().split() if "=" in item)
+
+
+def _source_root() -> str:
+    # The lab's helper programs are this package's modules; make them importable as they are.
+    return str(Path(__file__).resolve().parents[2])
+
+
+def require_tools() -> None:
+    """Fail early, naming what is missing, rather than half-way through ``up``."""
+    from appliance.errors import CarineError
+
+    missing = [t for t in ("ip", "nft", "dnsmasq", "squid", "busybox", "ss")
+               if shutil.which(t) is None]
+    if missing:
+        raise CarineError(f"the lab needs {', '.join(missing)}", "run `make install`")

@@ -1,0 +1,109 @@
+"""The lab's plan, computed from a site: nodes, links, addresses, and the site as the lab runs it.
+
+Pure: nothing here touches the machine. Simulated internet addresses come from 198.18.0.0/15."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from pathlib import Path
+
+from appliance.render.layout import Layout
+from appliance.site import Site, Zone
+
+PREFIX = "carine-"
+LAB_DIR = Path("/run/carine-lab")
+APPLIANCE_NS = "carine-appliance"
+WAN_NS = "carine-wan"
+HOST_LINK = "carine-host"
+LAB_NET = IPv4Network("198.18.0.0/15")  # RFC 2544 benchmarking range: never a real network
+
+WAN_GATEWAY = IPv4Interface("198.18.0.1/24")
+UPLINK_ADDRESS = IPv4Interface("198.18.0.2/24")
+WEB_ADDRESS = IPv4Address("198.18.1.1")
+DNS_ADDRESS = IPv4Address("198.18.1.53")
+WAN_SIDE_LINK = "school0"
+
+# Named virtual hosts of the simulated internet: national services, an ENT, a plain site.
+VHOSTS = (
+    "www.education.gouv.fr",
+    "educonnect.education.gouv.fr",
+    "ent.auvergnerhonealpes.fr",
+    "apps.education.fr",
+    "gar.education.fr",
+    "www.example.org",
+)
+# TCP ports where the simulated internet accepts connections besides the web (mail, ssh...).
+WAN_TCP_PORTS = (22, 465, 587, 993, 8080)
+WAN_UDP_PORTS = (443, 4500)
+CLIENT_TCP_PORTS = (22, 11100)
+
+
+@dataclass(frozen=True)
+class Client:
+    """One client host of a zone: its namespace and its link into the zone's bridge."""
+
+    zone: Zone
+    index: int
+    bridge: str
+
+    @property
+    def ns(self) -> str:
+        return f"{PREFIX}{self.zone.name}-{self.index}"
+
+    @property
+    def node(self) -> str:
+        return f"{self.zone.name}-{self.index}"
+
+    @property
+    def port(self) -> str:
+        # The appliance-side end of the veth; VLAN ids keep it unique and under 15 characters.
+        return f"p{self.zone.vlan}-{self.index}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything ``lab up`` builds."""
+
+    site: Site
+    clients: tuple[Client, ...]
+    host_zone: Zone | None
+
+    @property
+    def layout(self) -> Layout:
+        return lab_layout()
+
+    def host_address(self) -> IPv4Address | None:
+        """The host's address in the managing zone: the zone's last usable address."""
+        if self.host_zone is None:
+            return None
+        return self.host_zone.subnet.broadcast_address - 1
+
+    def nodes(self) -> dict[str, str]:
+        """Node name (as ``lab exec`` takes it) to namespace name."""
+        out = {"appliance": APPLIANCE_NS, "wan": WAN_NS}
+        out.update({c.node: c.ns for c in self.clients})
+        return out
+
+
+def lab_layout() -> Layout:
+    return Layout(LAB_DIR / "tree", LAB_DIR / "state", LAB_DIR / "run", LAB_DIR / "log")
+
+
+def lab_site(site: Site) -> Site:
+    """The site as the lab runs it: same zones, uplink and upstreams on the simulated internet."""
+    uplink = site.uplink.model_copy(update={
+        "mode": "static", "address": UPLINK_ADDRESS, "gateway": WAN_GATEWAY.ip,
+        "public_address": UPLINK_ADDRESS.ip,
+    })
+    dns = site.dns.model_copy(update={"upstreams": (DNS_ADDRESS,)})
+    ntp = site.ntp.model_copy(update={"servers": (str(WEB_ADDRESS),)})
+    return site.model_copy(update={"uplink": uplink, "dns": dns, "ntp": ntp})
+
+
+def plan(site: Site) -> Plan:
+    """The lab for ``site``: one client per zone, the host attached to the first managing zone."""
+    site = lab_site(site)
+    clients = tuple(Client(z, 1, site.zone_ifname(z)) for z in site.zones)
+    managing = [z for z in site.zones if z.is_managing()]
+    return Plan(site, clients, managing[0] if managing else None)
