@@ -1,6 +1,6 @@
 """The one exception family of CARINE: every error a user can meet carries a message and a hint.
 
-The CLI turns these into one readable message and an exit code; library code never calls sys.exit."""
+The CLI turns these into one message and an exit code; library code never calls sys.exit."""
 
 from __future__ import annotations
 

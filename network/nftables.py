@@ -1,7 +1,7 @@
 """The nftables renderer: the one place where the appliance's firewall is composed.
 
 Default-deny between zones (D-NET-1), NAT on the uplink, proxy redirection and QUIC drop for
-filtered zones (D-FIL-3), every service's declared openings, and the named sets the runtime fills."""
+filtered zones (D-FIL-3), every service's declared openings, the named sets the runtime fills."""
 
 from __future__ import annotations
 

@@ -15,10 +15,20 @@ from pathlib import Path
 
 from appliance.errors import CarineError
 from appliance.lab import daemons, netns
-from appliance.lab.state import LabState, alive, stop_all
+from appliance.lab.state import LabState, alive, rss_mib, stop_all
 from appliance.lab.topology import (
-    APPLIANCE_NS, DNS_ADDRESS, HOST_LINK, LAB_DIR, PREFIX, UPLINK_ADDRESS, WAN_GATEWAY,
-    WAN_NS, WAN_SIDE_LINK, WEB_ADDRESS, Plan, plan,
+    APPLIANCE_NS,
+    DNS_ADDRESS,
+    HOST_LINK,
+    LAB_DIR,
+    PREFIX,
+    UPLINK_ADDRESS,
+    WAN_GATEWAY,
+    WAN_NS,
+    WAN_SIDE_LINK,
+    WEB_ADDRESS,
+    Plan,
+    plan,
 )
 from appliance.render import check_tree, render_tree
 from appliance.site import load_site
@@ -213,7 +223,10 @@ def status() -> int:
                 if not line.startswith("lo "):
                     print(f"    {line}")
         for proc in (p for p in state.procs if p.node == node):
-            print(f"    {proc.name:10} pid {proc.pid:<8} {'running' if alive(proc) else 'DEAD'}")
+            running = alive(proc)
+            memory = f"{rss_mib(proc.pid):6.1f} MiB" if running else ""
+            print(f"    {proc.name:10} pid {proc.pid:<8} {'running' if running else 'DEAD':8}"
+                  f" {memory}")
     host = state.info.get("host")
     if host:
         print(f"\nhost link {HOST_LINK}: {host['address']} -> appliance {host['appliance']} "

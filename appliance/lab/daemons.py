@@ -13,8 +13,17 @@ from pathlib import Path
 from appliance.lab import netns
 from appliance.lab.state import LabState, Proc
 from appliance.lab.topology import (
-    APPLIANCE_NS, CLIENT_TCP_PORTS, DNS_ADDRESS, LAB_DIR, VHOSTS, WAN_NS, WAN_TCP_PORTS,
-    WAN_UDP_PORTS, WEB_ADDRESS, Client, Plan,
+    APPLIANCE_NS,
+    CLIENT_TCP_PORTS,
+    DNS_ADDRESS,
+    LAB_DIR,
+    VHOSTS,
+    WAN_NS,
+    WAN_TCP_PORTS,
+    WAN_UDP_PORTS,
+    WEB_ADDRESS,
+    Client,
+    Plan,
 )
 from appliance.render.layout import Layout
 from appliance.run import spawn

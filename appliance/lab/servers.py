@@ -1,11 +1,10 @@
 """Servers of the lab's hosts: the simulated internet's web (HTTP and HTTPS with a lab CA, any
-name), and small TCP/UDP services that say who they are. Run as ``python -m appliance.lab.servers``."""
+name), and small TCP/UDP services that say who they are: ``python -m appliance.lab.servers``."""
 
 from __future__ import annotations
 
 import argparse
 import signal
-import socket
 import socketserver
 import ssl
 import sys
@@ -51,7 +50,7 @@ class CertificateMint:
             if name:
                 sock.context = self.context(name.lower())
 
-        ctx.sni_callback = pick  # type: ignore[assignment]
+        ctx.sni_callback = pick
         return ctx
 
 
@@ -92,12 +91,29 @@ class TlsHTTPServer(ThreadingHTTPServer):
         super().finish_request(tls, client_address)
 
 
+class NamedTCP(socketserver.ThreadingTCPServer):
+    """A TCP service that knows which node and port it stands for."""
+
+    def __init__(self, node: str, bind: str, port: int) -> None:
+        self.node, self.port = node, port
+        super().__init__((bind, port), Banner)
+
+
+class NamedUDP(socketserver.ThreadingUDPServer):
+    """A UDP service that knows which node and port it stands for."""
+
+    def __init__(self, node: str, bind: str, port: int) -> None:
+        self.node, self.port = node, port
+        super().__init__((bind, port), Echo)
+
+
 class Banner(socketserver.BaseRequestHandler):
     """TCP: say who we are, then echo one line back."""
 
+    server: NamedTCP
+
     def handle(self) -> None:
-        port = self.server.server_address[1]
-        self.request.sendall(f"carine-{self.server.node} tcp/{port}\n".encode())  # type: ignore[attr-defined]
+        self.request.sendall(f"carine-{self.server.node} tcp/{self.server.port}\n".encode())
         self.request.settimeout(5)
         try:
             data = self.request.recv(1024)
@@ -110,10 +126,11 @@ class Banner(socketserver.BaseRequestHandler):
 class Echo(socketserver.BaseRequestHandler):
     """UDP: answer every datagram with who we are and what came in."""
 
+    server: NamedUDP
+
     def handle(self) -> None:
         data, sock = self.request
-        port = self.server.server_address[1]
-        sock.sendto(f"carine-{self.server.node} udp/{port} ".encode() + data,  # type: ignore[attr-defined]
+        sock.sendto(f"carine-{self.server.node} udp/{self.server.port} ".encode() + data,
                     self.client_address)
 
 
@@ -138,14 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         mint = CertificateMint(args.ca, args.certs)
         servers.append(ThreadingHTTPServer((args.bind, 80), Page))
         servers.append(TlsHTTPServer((args.bind, 443), mint.server_context("www.example.org")))
-    for port in args.tcp:
-        tcp = socketserver.ThreadingTCPServer((args.bind, port), Banner)
-        tcp.node = args.node  # type: ignore[attr-defined]
-        servers.append(tcp)
-    for port in args.udp:
-        udp = socketserver.ThreadingUDPServer((args.bind, port), Echo)
-        udp.node = args.node  # type: ignore[attr-defined]
-        servers.append(udp)
+    servers += [NamedTCP(args.node, args.bind, port) for port in args.tcp]
+    servers += [NamedUDP(args.node, args.bind, port) for port in args.udp]
     for server in servers:
         _serve(server)
     print(f"carine-{args.node}: serving", flush=True)

@@ -107,3 +107,14 @@ def stop_all(procs: list[Proc], grace: float = 5.0) -> None:
     for proc in running:
         if alive(proc):
             os.kill(proc.pid, signal.SIGKILL)
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of ``pid`` in MiB (0 if it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0

@@ -1,6 +1,7 @@
 """Read site.yaml into a ``Site``, or report every problem with its path, line and a hint.
 
-Structural problems (YAML, types, unknown keys) come from pydantic; cross-field ones from semantics."""
+Structural problems (YAML, types, unknown keys) come from pydantic, cross-field ones from
+semantics."""
 
 from __future__ import annotations
 

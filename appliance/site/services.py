@@ -1,4 +1,4 @@
-"""Sections of the site file for the services: filtering, portal, RADIUS, Wi-Fi, storage, monitoring.
+"""Site file sections of the services: filtering, portal, RADIUS, Wi-Fi, storage, monitoring.
 
 Each has defaults that make sense for a school, so a small site file stays small."""
 

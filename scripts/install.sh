@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install what CARINE needs on Debian 12, idempotently: the real daemons and tools from apt,
+# the Python package and its pinned dependencies in .venv. Run as root (make install).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  nftables dnsmasq-base squid-openssl chrony busybox iproute2 procps
+  curl openssl ca-certificates iputils-ping python3 python3-venv make
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install: missing Debian packages (${missing[*]}); run as root" >&2
+    exit 1
+  fi
+  # Squid and chrony are the appliance's daemons, not this machine's: keep their packages from
+  # starting host services while they install (only if no policy is in place already).
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
+  echo "install: apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.carine-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[dev]'
+  echo "$want" > "$stamp"
+fi
+echo "install: ok (Debian packages present, .venv ready)"

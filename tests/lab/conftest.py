@@ -1,0 +1,43 @@
+"""Lab fixtures: one lab for the session (brought up again if a test took it down)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from appliance.lab import commands
+from appliance.lab.driver import LabDriver
+
+SITE = Path(__file__).resolve().parents[2] / "examples" / "site.yaml"
+TOOLS = ("ip", "nft", "dnsmasq", "squid", "busybox", "curl", "ss", "openssl")
+
+
+def _require_lab() -> None:
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    why = None
+    if os.geteuid() != 0:
+        why = "the lab needs root"
+    elif missing:
+        why = f"the lab needs {', '.join(missing)} (make install)"
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{why}: in CI a lab test may not skip")
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def lab_session():
+    _require_lab()
+    yield
+    if os.geteuid() == 0:
+        commands.down(quiet=True)
+
+
+@pytest.fixture
+def lab(lab_session) -> LabDriver:
+    """A running lab for examples/site.yaml (``up`` is idempotent, so this is cheap)."""
+    commands.up(SITE)
+    return LabDriver()

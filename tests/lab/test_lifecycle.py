@@ -1,0 +1,83 @@
+"""The lab's own life: up is idempotent, recovers from a crashed daemon, down removes exactly
+what up created (even from a half-built lab), status and exec work from the command line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from appliance.lab import commands, netns
+from appliance.lab.driver import LabDriver
+from appliance.lab.state import LabState, alive
+from appliance.lab.topology import HOST_LINK, LAB_DIR
+from appliance.run import run
+from tests.lab.conftest import SITE
+
+pytestmark = pytest.mark.lab
+
+
+def carine(*args: str):
+    return run([sys.executable, "-m", "appliance.cli", *args], check=False, timeout=120)
+
+
+def test_up_twice_leaves_the_lab_as_it_is(lab: LabDriver) -> None:
+    before = [(p.name, p.node, p.pid) for p in lab.state.procs]
+    commands.up(SITE)
+    assert [(p.name, p.node, p.pid) for p in lab.state.procs] == before
+
+
+def test_up_rebuilds_a_lab_whose_daemon_died(lab: LabDriver) -> None:
+    squid = next(p for p in lab.state.procs if p.name == "squid")
+    os.kill(squid.pid, signal.SIGKILL)
+    netns.wait_for("squid to die", lambda: not alive(squid), timeout=5)
+    assert not commands.healthy(lab.state)
+    assert carine("lab", "status").returncode == 1
+    commands.up(SITE)
+    assert commands.healthy(lab.state)
+    assert lab.curl("pedago-1", "http://www.example.org/after-crash").ok
+
+
+def test_status_and_exec_from_the_command_line(lab: LabDriver) -> None:
+    status = carine("lab", "status")
+    assert status.returncode == 0, status.output()
+    for word in ("appliance", "squid", "dnsmasq", "pedago-1", "udhcpc", "MiB", HOST_LINK):
+        assert word in status.stdout
+    shown = carine("lab", "exec", "pedago-1", "--", "ip", "-4", "-o", "addr", "show", "eth0")
+    assert shown.returncode == 0 and str(lab.address("pedago-1")) in shown.stdout
+    unknown = carine("lab", "exec", "nowhere", "--", "true")
+    assert unknown.returncode == 1 and "no lab node 'nowhere'" in unknown.stderr
+
+
+def _leftovers() -> list[str]:
+    found = [ns for ns in netns.namespaces() if ns.startswith("carine-")]
+    if netns.link_exists(HOST_LINK):
+        found.append(HOST_LINK)
+    found += [str(p) for p in Path("/etc/netns").glob("carine-*")] if Path("/etc/netns").exists() \
+        else []
+    if LAB_DIR.exists():
+        found.append(str(LAB_DIR))
+    return found
+
+
+def test_down_removes_everything_up_created(lab: LabDriver) -> None:
+    procs = lab.state.procs
+    assert procs and all(alive(p) for p in procs)
+    assert carine("lab", "down").returncode == 0
+    assert not any(alive(p) for p in procs)
+    assert _leftovers() == []
+    assert carine("lab", "status").returncode == 3
+
+
+def test_down_cleans_up_after_a_crash_half_way_through_up(lab_session) -> None:
+    commands.down(quiet=True)
+    # What a crash right after creating the first namespace leaves behind: the intent is on
+    # disk, the namespace exists, nothing else does.
+    state = LabState(LAB_DIR / "state.json", site=str(SITE))
+    state.intend("namespaces", "carine-wan")
+    netns.add_ns("carine-wan")
+    commands.down(quiet=True)
+    assert _leftovers() == []
