@@ -1,5 +1,5 @@
 # CARINE — two commands: `make lab` runs the school in network namespaces, `make test` tests it.
-.PHONY: install lab lab-down lab-status lint test test-fast golden clean
+.PHONY: install lab lab-down lab-status lint test test-fast golden reference clean
 
 VENV := .venv/bin
 
@@ -33,3 +33,7 @@ golden: install
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# Regenerate the site file reference in README.md from the model's field docs.
+reference: install
+	$(VENV)/python scripts/update-readme-reference.py
