@@ -86,6 +86,8 @@ class SquidService:
             output = "configuration parsed"
         else:  # failed without a line we recognise: show how it ended
             output = "\n".join(result.output().splitlines()[-20:])
+        # Name the file in the tree, not the temporary copy the check may have parsed.
+        output = output.replace(str(config), str(layout.etc(CONFIG)))
         return [CheckResult(self.name, f"squid -k parse -f {layout.etc(CONFIG)}", ok, output, note)]
 
 

@@ -20,6 +20,25 @@ CONFIG = "nftables.conf"
 
 
 @dataclass(frozen=True)
+class Chain:
+    """A base chain of the table: its hook (named like the chain), priority and policy."""
+
+    name: str
+    kind: str
+    priority: str
+    policy: str
+
+
+CHAINS = (
+    Chain("input", "filter", "filter", "drop"),
+    Chain("forward", "filter", "filter", "drop"),
+    Chain("output", "filter", "filter", "accept"),
+    Chain("prerouting", "nat", "dstnat", "accept"),
+    Chain("postrouting", "nat", "srcnat", "accept"),
+)
+
+
+@dataclass(frozen=True)
 class Rule:
     """One accept rule, already in nft syntax, with the reason it exists."""
 
@@ -84,6 +103,9 @@ def ruleset(ctx: RenderContext) -> str:
         TEMPLATES, "nftables.conf.j2",
         header=HEADER.format(uai=site.school.uai),
         site=site,
+        chains=CHAINS,
+        # Web between school zones is routed as the zones' openings say, never proxied.
+        school_nets="{ " + ", ".join(str(z.subnet) for z in site.zones) + " }",
         zone_ifs=[site.zone_ifname(z) for z in site.zones],
         input_rules=input_rules(site, ctx.openings),
         forward_rules=forward_rules(site),

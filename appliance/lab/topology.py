@@ -36,7 +36,7 @@ VHOSTS = (
 # TCP ports where the simulated internet accepts connections besides the web (mail, ssh...).
 WAN_TCP_PORTS = (22, 465, 587, 993, 8080)
 WAN_UDP_PORTS = (443, 4500)
-CLIENT_TCP_PORTS = (22, 631, 9100, 11100)  # ssh, printing, classroom control
+CLIENT_TCP_PORTS = (22, 443, 631, 9100, 11100)  # ssh, web, printing, classroom control
 
 
 @dataclass(frozen=True)

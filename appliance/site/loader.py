@@ -41,11 +41,15 @@ def parse_site(text: str, source: str = "site.yaml") -> Site:
         raise SiteInvalid(source, [Problem("", "the site file must be a YAML mapping",
                                            "start from examples/site.yaml", line=1)])
     lines: dict[Loc, int] = {}
-    duplicates = _index_lines(root, (), lines)
     try:
+        duplicates = _index_lines(root, (), lines)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:  # composed, but not constructible: unknown tag, unhashable key
         raise SiteInvalid(source, [_yaml_problem(exc)]) from None
+    except RecursionError:  # an anchor used inside itself: `a: &x [*x]`
+        raise SiteInvalid(source, [Problem("", "a YAML alias refers to the node that contains it",
+                                           "site files need no recursive anchors",
+                                           line=_first_alias_line(text))]) from None
     try:
         site = Site.model_validate(data)
     except ValidationError as exc:
@@ -55,6 +59,13 @@ def parse_site(text: str, source: str = "site.yaml") -> Site:
     if problems:
         raise SiteInvalid(source, problems)
     return site
+
+
+def _first_alias_line(text: str) -> int | None:
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, yaml.AliasToken):
+            return int(token.start_mark.line) + 1
+    return None
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> Problem:

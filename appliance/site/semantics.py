@@ -17,7 +17,7 @@ PROXY_BYPASS = {("tcp", 80), ("tcp", 443), ("udp", 443)}
 
 def site_problems(site: Site) -> list[Problem]:
     """Every cross-field problem of ``site``, in file order."""
-    checks = (_uplink, _zones_unique, _zone_addressing, _zone_allows, _profiles)
+    checks = (_uplink, _zones_unique, _zone_addressing, _zone_allows, _profiles, _services)
     return [problem for check in checks for problem in check(site)]
 
 
@@ -152,3 +152,30 @@ def _profiles(site: Site) -> Iterator[Problem]:
                 yield Problem(f"zones[{i}].profiles[{j}]", f"no filtering profile {profile!r}",
                               f"define it under filtering.profiles or use one of: "
                               f"{', '.join(known)}")
+
+
+# Ports the appliance itself always listens on (SSH, DNS, DHCP, NTP).
+RESERVED_PORTS = {22: "SSH", 53: "DNS", 67: "DHCP", 123: "NTP"}
+
+
+def _services(site: Site) -> Iterator[Problem]:
+    proxy = site.filtering.proxy
+    ports: list[tuple[str, int]] = []
+    if site.filtering.enabled:
+        ports += [("filtering.proxy.port", proxy.port),
+                  ("filtering.proxy.intercept_http", proxy.intercept_http),
+                  ("filtering.proxy.intercept_https", proxy.intercept_https)]
+    if site.monitoring.enabled:
+        ports.append(("monitoring.metrics_port", site.monitoring.metrics_port))
+    taken: dict[int, str] = {port: f"{name} (built in)" for port, name in RESERVED_PORTS.items()}
+    for path, port in ports:
+        if port in taken:
+            yield Problem(path, f"port {port} is already used by {taken[port]}",
+                          "each service of the appliance needs its own port")
+        taken.setdefault(port, path)
+    if not site.filtering.enabled:
+        for i, zone in enumerate(site.zones):
+            if zone.internet is Internet.FILTERED:
+                yield Problem(f"zones[{i}].internet", "filtered internet needs the filtering "
+                              "proxy, but filtering.enabled is false",
+                              "enable filtering, or choose internet: direct or none")

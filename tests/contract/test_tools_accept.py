@@ -67,7 +67,10 @@ def test_every_tool_accepts_the_rendered_tree(example: Path, tmp_path: Path) -> 
 
 
 VARIANTS = {
-    "filtering-off": lambda: lycee_variant(filtering={"enabled": False}),
+    "filtering-off": lambda: lycee_variant(
+        filtering={"enabled": False}, zone_admin={"internet": "direct"},
+        zone_staff={"internet": "direct"}, zone_pedago={"internet": "direct"},
+        zone_guest={"internet": "direct"}),
     "direct-guest-static-mgmt": lambda: lycee_variant(
         zone_guest={"internet": "direct", "allow": [{"to": "internet", "ports": [443]}]},
         zone_mgmt={"dhcp": None, "interface": "eth2", "address": "10.99.0.254"}),
@@ -168,9 +171,13 @@ def test_nft_loads_the_ruleset_in_a_namespace(lycee_tree: Path) -> None:
         assert "10.30.0.77" in in_ns("nft", "list", "set", "inet", "carine", "authorised")
         in_ns("nft", "add", "element", "inet", "carine", "opened",
               "{ 198.51.100.0/24 timeout 10m }")
-        # Loading the file again replaces the table atomically (apply is repeatable).
+        # Loading the file again replaces the rules atomically (apply is repeatable) and keeps
+        # the sets' elements: a reload logs nobody out and closes no teacher opening.
         in_ns("nft", "-f", str(ruleset))
+        assert "10.30.0.77" in in_ns("nft", "list", "set", "inet", "carine", "authorised")
+        assert "198.51.100.0/24" in in_ns("nft", "list", "set", "inet", "carine", "opened")
         chains = in_ns("nft", "list", "table", "inet", "carine")
+        assert chains.count("ct state established,related accept") == 2  # not doubled
         for chain in ("input", "forward", "output", "prerouting", "postrouting"):
             assert f"chain {chain} {{" in chains
         assert 'snat ip to 203.0.113.10' in chains

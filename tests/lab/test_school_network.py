@@ -128,6 +128,9 @@ def test_staff_reaches_what_its_zone_allows(lab: LabDriver) -> None:
     assert veyon.ok and f"carine-{PUPIL} tcp/11100" in veyon.stdout
     printer = lab.probe(STAFF, "tcp", str(lab.address(MGMT)), 9100)
     assert printer.ok and f"carine-{MGMT} tcp/9100" in printer.stdout
+    # HTTPS to another school zone is routed to it, not intercepted by the proxy.
+    printer_page = lab.probe(STAFF, "tcp", str(lab.address(MGMT)), 443)
+    assert printer_page.ok and f"carine-{MGMT} tcp/443" in printer_page.stdout
     mail = lab.probe(STAFF, "tcp", str(WEB_ADDRESS), 993)
     assert mail.ok and "carine-wan tcp/993" in mail.stdout
     web = lab.curl(STAFF, "https://www.example.org/staff")

@@ -31,14 +31,15 @@ def lines(text: str) -> list[str]:
 
 
 def test_filtering_disabled_renders_no_proxy() -> None:
-    files = files_of(variant(filtering={"enabled": False}))
+    direct = {"internet": "direct"}
+    files = files_of(variant(filtering={"enabled": False}, zone_admin=direct, zone_staff=direct,
+                             zone_pedago=direct, zone_guest=direct))
     assert SQUID not in files
     assert DNS_HOOK in files  # dnsmasq's conf-dir must still find its hook file
     nft = files[NFT]
     assert "redirect to" not in nft
     assert "squid:" not in nft
-    # Filtered zones still never get QUIC around a proxy that will come back.
-    assert "udp dport 443 counter drop" in nft
+    assert "udp dport 443 counter drop" not in nft  # no filtered zone left
 
 
 def test_direct_zone_is_routed_without_the_proxy() -> None:

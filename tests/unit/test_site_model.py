@@ -237,6 +237,17 @@ BAD_SITES = [
     pytest.param(Bad(edited(put("filtering.profiles", {"Bad Name": {"audience": "pupil"}})),
                      "filtering.profiles.Bad Name", "not a valid name"),
                  id="profile-name-invalid"),
+    # --- services: ports and the proxy
+    pytest.param(Bad(edited(put("filtering.proxy", {"port": 3128, "intercept_http": 3128})),
+                     "filtering.proxy.intercept_http", "port 3128 is already used by "
+                     "filtering.proxy.port"), id="proxy-ports-collide"),
+    pytest.param(Bad(edited(put("monitoring.metrics_port", 53)), "monitoring.metrics_port",
+                     "already used by DNS"), id="metrics-port-on-dns"),
+    pytest.param(Bad(edited(put("filtering.enabled", False)), "zones[0].internet",
+                     "filtered internet needs the filtering proxy"),
+                 id="filtered-zone-without-filtering"),
+    pytest.param(Bad("a: &x [*x]\n", "", "refers to the node that contains it"),
+                 id="yaml-recursive-alias"),
 ]
 
 
