@@ -17,7 +17,7 @@ lab-status:
 
 lint: install
 	$(VENV)/ruff check .
-	$(VENV)/mypy appliance network filtering monitoring webui
+	$(VENV)/mypy appliance network filtering monitoring webui tests
 
 # Everything: lint, then every test level (lab tests need root; under CI=true nothing may skip).
 test: lint
