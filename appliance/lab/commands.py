@@ -21,6 +21,7 @@ from appliance.lab.topology import (
     DNS_ADDRESS,
     HOST_LINK,
     LAB_DIR,
+    NTP_ADDRESS,
     PREFIX,
     UPLINK_ADDRESS,
     WAN_GATEWAY,
@@ -96,10 +97,14 @@ def _render(lab: Plan) -> None:
     if failed:
         detail = "; ".join(f"{r.command}: {r.output}" for r in failed)
         raise CarineError(f"the rendered lab configuration was rejected: {detail}")
-    for folder in (layout.state, layout.run, layout.log, layout.log / "squid"):
+    for folder in (layout.state, layout.run, layout.log, layout.log / "squid",
+                   layout.state / "chrony"):
         folder.mkdir(parents=True, exist_ok=True)
-    # Squid drops to the proxy user before it writes its logs.
+    # Squid and chronyd drop to their own users before they write logs and drift.
     shutil.chown(layout.log / "squid", user="proxy", group="proxy")
+    shutil.chown(layout.state / "chrony", user="_chrony", group="_chrony")
+    (layout.run / "chrony").mkdir(mode=0o750, exist_ok=True)
+    shutil.chown(layout.run / "chrony", user="_chrony", group="_chrony")
     write_self_signed(layout.state / "tls/proxy-peek.pem", "CARINE proxy (peek only)")
 
 
@@ -132,7 +137,7 @@ def _build_network(state: LabState, lab: Plan) -> None:
     up_if = site.uplink.interface
     netns.veth(up_if, APPLIANCE_NS, WAN_SIDE_LINK, WAN_NS)
     netns.address(WAN_NS, WAN_SIDE_LINK, str(WAN_GATEWAY))
-    for addr in (WEB_ADDRESS, DNS_ADDRESS):
+    for addr in (WEB_ADDRESS, DNS_ADDRESS, NTP_ADDRESS):
         netns.address(WAN_NS, "lo", f"{addr}/32")
     netns.address(APPLIANCE_NS, up_if, str(UPLINK_ADDRESS))
     netns.in_ns(APPLIANCE_NS, ["ip", "route", "replace", "default", "via", str(WAN_GATEWAY.ip)])

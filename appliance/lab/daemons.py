@@ -17,6 +17,7 @@ from appliance.lab.topology import (
     CLIENT_TCP_PORTS,
     DNS_ADDRESS,
     LAB_DIR,
+    NTP_ADDRESS,
     VHOSTS,
     WAN_NS,
     WAN_TCP_PORTS,
@@ -82,7 +83,17 @@ def start_wan(state: LabState, plan: Plan, ca_dir: Path) -> None:
             "--ca", str(ca_dir), "--certs", str(wan / "certs")]
     argv += [f"--tcp={p}" for p in WAN_TCP_PORTS] + [f"--udp={p}" for p in WAN_UDP_PORTS]
     _start(state, "web", "wan", WAN_NS, argv, env={"PYTHONPATH": _source_root()})
+    ntp = wan / "chrony.conf"
+    ntp.write_text(
+        "# The simulated internet's time server: its own clock, served as stratum 8.\n"
+        f"local stratum 8\nallow all\nbindaddress {NTP_ADDRESS}\ncmdport 0\n"
+        f"bindcmdaddress /\npidfile {wan}/chronyd.pid\n",  # "/": no command socket
+        encoding="utf-8",
+    )
+    # -x: serve time without ever touching the clock of this machine.
+    _start(state, "chronyd", "wan", WAN_NS, ["chronyd", "-d", "-x", "-f", str(ntp)])
     netns.wait_for("WAN DNS", lambda: netns.listening(WAN_NS, "udp", 53))
+    netns.wait_for("WAN NTP", lambda: netns.listening(WAN_NS, "udp", 123))
     netns.wait_for("WAN web", lambda: all(netns.listening(WAN_NS, "tcp", p) for p in (80, 443)))
     state.info["vhosts"] = list(VHOSTS)
 
@@ -94,6 +105,9 @@ def start_appliance(state: LabState, plan: Plan) -> None:
     _start(state, "dnsmasq", "appliance", APPLIANCE_NS,
            ["dnsmasq", "-k", f"--conf-file={dnsmasq_conf}", "--log-facility=-", "--log-dhcp"])
     netns.wait_for("appliance DNS", lambda: netns.listening(APPLIANCE_NS, "udp", 53))
+    _start(state, "chronyd", "appliance", APPLIANCE_NS,
+           ["chronyd", "-d", "-x", "-f", str(layout.etc("chrony/chrony.conf"))])
+    netns.wait_for("appliance NTP", lambda: netns.listening(APPLIANCE_NS, "udp", 123))
     if plan.site.filtering.enabled:
         squid_conf = layout.etc("squid/squid.conf")
         _start(state, "squid", "appliance", APPLIANCE_NS, ["squid", "-N", "-f", str(squid_conf)])

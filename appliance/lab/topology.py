@@ -22,6 +22,7 @@ WAN_GATEWAY = IPv4Interface("198.18.0.1/24")
 UPLINK_ADDRESS = IPv4Interface("198.18.0.2/24")
 WEB_ADDRESS = IPv4Address("198.18.1.1")
 DNS_ADDRESS = IPv4Address("198.18.1.53")
+NTP_ADDRESS = IPv4Address("198.18.1.123")
 WAN_SIDE_LINK = "school0"
 
 # Named virtual hosts of the simulated internet: national services, an ENT, a plain site.
@@ -97,7 +98,7 @@ def lab_site(site: Site) -> Site:
         "public_address": UPLINK_ADDRESS.ip,
     })
     dns = site.dns.model_copy(update={"upstreams": (DNS_ADDRESS,)})
-    ntp = site.ntp.model_copy(update={"servers": (str(WEB_ADDRESS),)})
+    ntp = site.ntp.model_copy(update={"servers": (str(NTP_ADDRESS),)})
     return site.model_copy(update={"uplink": uplink, "dns": dns, "ntp": ntp})
 
 

@@ -46,6 +46,22 @@ def test_pupil_resolves_names_through_the_appliance(lab: LabDriver) -> None:
     assert staff.ok and staff.stdout.split()[0] == str(lab.address(STAFF))
 
 
+@pytest.mark.parametrize("zone", [z.name for z in SITE_MODEL.zones])
+def test_appliance_serves_time_to_every_zone(lab: LabDriver, zone: str) -> None:
+    """D-NET-3: chrony on the appliance, synchronised to the simulated internet's stratum 8."""
+    from appliance.lab import netns
+
+    gateway = str(SITE_MODEL.zone(zone).gateway())
+    answers: list[str] = []
+
+    def synchronised() -> bool:
+        result = lab.probe(f"{zone}-1", "ntp", gateway, 123)
+        answers.append(result.output())
+        return "stratum=9 leap=0" in result.stdout
+
+    netns.wait_for(f"NTP from {zone}", synchronised, timeout=30)
+
+
 def _served(body: str, host: str, scheme: str) -> None:
     assert f"carine-wan host={host} scheme={scheme}" in body
     # The origin sees the school's public address: NAT or the proxy, never the pupil.
