@@ -14,26 +14,15 @@ import time
 from pathlib import Path
 
 from appliance.errors import CarineError
-from appliance.lab import daemons, netns
+from appliance.lab import build, daemons, netns
 from appliance.lab.state import LabState, alive, rss_mib, stop_all
 from appliance.lab.topology import (
-    APPLIANCE_NS,
-    DNS_ADDRESS,
     HOST_LINK,
     LAB_DIR,
-    NTP_ADDRESS,
     PREFIX,
-    UPLINK_ADDRESS,
-    WAN_GATEWAY,
-    WAN_NS,
-    WAN_SIDE_LINK,
-    WEB_ADDRESS,
-    Plan,
     plan,
 )
-from appliance.render import check_tree, render_tree
 from appliance.site import load_site
-from appliance.tls import issue, key_pem, pem, write_private, write_self_signed
 
 STATE = LAB_DIR / "state.json"
 log = logging.getLogger("carine.lab")
@@ -73,10 +62,10 @@ def up(site_path: Path) -> LabState:
     state = LabState(STATE, site=str(site_path), site_sha256=digest)
     state.save()
     clock = Stopwatch()
-    _render(lab)
+    build.render_and_check(lab)
     clock.lap("rendered and checked the configuration")
-    ca_dir = _certificates(lab)
-    _build_network(state, lab)
+    ca_dir = build.certificates()
+    build.build_network(state, lab)
     clock.lap("namespaces, links, addresses, nftables")
     daemons.start_wan(state, lab, ca_dir)
     clock.lap("simulated internet serving")
@@ -88,98 +77,6 @@ def up(site_path: Path) -> LabState:
     state.ready = True
     state.save()
     return state
-
-
-def _render(lab: Plan) -> None:
-    layout = lab.layout
-    render_tree(lab.site, layout.config, layout)
-    failed = [r for r in check_tree(layout.config) if not r.ok]
-    if failed:
-        detail = "; ".join(f"{r.command}: {r.output}" for r in failed)
-        raise CarineError(f"the rendered lab configuration was rejected: {detail}")
-    for folder in (layout.state, layout.run, layout.log, layout.log / "squid",
-                   layout.state / "chrony"):
-        folder.mkdir(parents=True, exist_ok=True)
-    # Squid and chronyd drop to their own users before they write logs and drift.
-    shutil.chown(layout.log / "squid", user="proxy", group="proxy")
-    shutil.chown(layout.state / "chrony", user="_chrony", group="_chrony")
-    (layout.run / "chrony").mkdir(mode=0o750, exist_ok=True)
-    shutil.chown(layout.run / "chrony", user="_chrony", group="_chrony")
-    write_self_signed(layout.state / "tls/proxy-peek.pem", "CARINE proxy (peek only)")
-
-
-def _certificates(lab: Plan) -> Path:
-    ca_dir = LAB_DIR / "wan" / "ca"
-    cert, key = issue("CARINE lab CA", [], is_ca=True, days=30)
-    write_private(ca_dir / "ca.key", key_pem(key))
-    (ca_dir / "ca.pem").write_bytes(pem(cert))
-    return ca_dir
-
-
-def _netns_dir(state: LabState, ns: str, resolver: str) -> None:
-    top = Path("/etc/netns")
-    if not top.exists():
-        state.intend("netns_dirs", str(top))  # ours to remove again, once empty
-    folder = top / ns
-    state.intend("netns_dirs", str(folder))
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "resolv.conf").write_text(f"nameserver {resolver}\n", encoding="utf-8")
-
-
-def _build_network(state: LabState, lab: Plan) -> None:
-    site = lab.site
-    for ns in (WAN_NS, APPLIANCE_NS, *(c.ns for c in lab.clients)):
-        state.intend("namespaces", ns)
-        netns.add_ns(ns)
-    _netns_dir(state, WAN_NS, str(DNS_ADDRESS))
-    _netns_dir(state, APPLIANCE_NS, "127.0.0.1")
-    # Uplink: appliance <-> simulated internet.
-    up_if = site.uplink.interface
-    netns.veth(up_if, APPLIANCE_NS, WAN_SIDE_LINK, WAN_NS)
-    netns.address(WAN_NS, WAN_SIDE_LINK, str(WAN_GATEWAY))
-    for addr in (WEB_ADDRESS, DNS_ADDRESS, NTP_ADDRESS):
-        netns.address(WAN_NS, "lo", f"{addr}/32")
-    netns.address(APPLIANCE_NS, up_if, str(UPLINK_ADDRESS))
-    netns.in_ns(APPLIANCE_NS, ["ip", "route", "replace", "default", "via", str(WAN_GATEWAY.ip)])
-    # Zones: one bridge per zone, named as the site names the zone's interface.
-    for zone in site.zones:
-        ifname = site.zone_ifname(zone)
-        netns.bridge(APPLIANCE_NS, ifname)
-        netns.address(APPLIANCE_NS, ifname, str(zone.gateway_interface()))
-    for client in lab.clients:
-        _netns_dir(state, client.ns, str(client.zone.gateway()))
-        netns.veth(client.port, APPLIANCE_NS, "eth0", client.ns)
-        netns.enslave(APPLIANCE_NS, client.port, client.bridge)
-        netns.in_ns(client.ns, ["ip", "link", "set", "eth0", "up"])
-    _host_link(state, lab)
-    _kernel_settings(lab)
-    netns.in_ns(APPLIANCE_NS, ["nft", "-f", str(lab.layout.etc("nftables.conf"))])
-
-
-def _host_link(state: LabState, lab: Plan) -> None:
-    zone, host = lab.host_zone, lab.host_address()
-    if zone is None or host is None:
-        return
-    state.intend("host_links", HOST_LINK)
-    netns.veth(HOST_LINK, None, "host0", APPLIANCE_NS)
-    netns.enslave(APPLIANCE_NS, "host0", lab.site.zone_ifname(zone))
-    # A /32 with a peer: the host gains one route, to the appliance's managing address, only.
-    netns.ip("addr", "replace", f"{host}/32", "peer", f"{zone.gateway()}/32", "dev", HOST_LINK)
-    netns.ip("link", "set", HOST_LINK, "up")
-    state.info["host"] = {"address": str(host), "appliance": str(zone.gateway()),
-                          "zone": zone.name}
-
-
-def _kernel_settings(lab: Plan) -> None:
-    """The rendered sysctls, inside the appliance namespace; only per-namespace net.* keys."""
-    text = lab.layout.etc("sysctl.d/90-carine.conf").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line.startswith("net.") and "=" in line:
-            key, value = (part.strip() for part in line.split("=", 1))
-            netns.in_ns(APPLIANCE_NS, ["sysctl", "-q", "-w", f"{key}={value}"])
-    # Bridged frames within a zone must not traverse the routed firewall.
-    netns.in_ns(APPLIANCE_NS, ["sh", "-c", "for f in /proc/sys/net/bridge/bridge-nf-call-*; "
-                                           "do [ -e $f ] && echo 0 > $f; done; true"])
 
 
 def healthy(state: LabState) -> bool:
