@@ -72,6 +72,9 @@ class Lan(Section):
     a time: turn it on only where undeclared static hosts sit inside the DHCP pools."""
 
 
+DOMAIN_RE = r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$"
+
+
 class Dns(Section):
     """Caching DNS resolver of the appliance (D-NET-3)."""
 
@@ -79,6 +82,9 @@ class Dns(Section):
     """Resolvers the appliance forwards to (the collectivité's or académie's)."""
     cache_size: int = Field(default=10000, ge=0, le=1000000)
     """Number of cached answers."""
+    private_domains: tuple[Annotated[str, Field(pattern=DOMAIN_RE)], ...] = ()
+    """Domains whose public answers may be private addresses (the collectivité's own services).
+    Everywhere else such answers are dropped, against DNS rebinding."""
 
 
 class Ntp(Section):

@@ -51,7 +51,7 @@ def test_validate_bad_site_lists_every_problem(
     bad_site.write_text(BAD_SITE.replace("  uai: 691234X", "  uai: 0691234X"), encoding="utf-8")
     assert main(["validate", str(bad_site)]) == 2
     _, err = capsys.readouterr()
-    assert "zones[1].vlan (line 43): VLAN 10 is already used by zones[0]" in err
+    assert "zones[1].vlan (line 44): VLAN 10 is already used by zones[0]" in err
     assert "hint: each zone needs its own VLAN id" in err
 
 

@@ -125,7 +125,7 @@ BAD_SITES = [
     pytest.param(Bad("# nothing but a comment\n", "", "must be a YAML mapping", line=1),
                  id="top-level-empty"),
     pytest.param(Bad(replaced("    vlan: 20\n", "    vlan: 20\n    vlan: 21\n"), "zones[1].vlan",
-                     "key 'vlan' is given twice", line=44), id="duplicate-yaml-key"),
+                     "key 'vlan' is given twice", line=45), id="duplicate-yaml-key"),
     # --- structure: unknown keys, types, formats
     pytest.param(Bad(edited(rename("zones[0].subnet", "subnett")), "zones[0].subnett",
                      "unknown key 'subnett'", hint="did you mean 'subnet'?"), id="typo-zone-key"),
@@ -237,6 +237,9 @@ BAD_SITES = [
     pytest.param(Bad(edited(put("filtering.profiles", {"Bad Name": {"audience": "pupil"}})),
                      "filtering.profiles.Bad Name", "not a valid name"),
                  id="profile-name-invalid"),
+    pytest.param(Bad(edited(put("dns.private_domains", ["Region Example!"])),
+                     "dns.private_domains[0]", "should match pattern"),
+                 id="private-domain-invalid"),
     # --- services: ports and the proxy
     pytest.param(Bad(edited(put("filtering.proxy", {"port": 3128, "intercept_http": 3128})),
                      "filtering.proxy.intercept_http", "port 3128 is already used by "
