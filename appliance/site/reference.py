@@ -48,6 +48,10 @@ def _default(field: Any) -> str:
         return "—"
     if isinstance(value, BaseModel):
         return "defaults"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"  # as YAML writes it
+    if value == "":
+        return '`""`'
     if isinstance(value, enum.Enum):
         return f"`{value.value}`"
     if isinstance(value, tuple):
