@@ -13,17 +13,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-
-from appliance.tls import issue, pem, write_private
 
 
 class CertificateMint:
     """Certificates for any server name, signed by the lab CA, made on first use (SNI)."""
 
     def __init__(self, ca_dir: Path, workdir: Path) -> None:
+        # Only the web server mints certificates: clients' services stay light without these.
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         cert = x509.load_pem_x509_certificate((ca_dir / "ca.pem").read_bytes())
         key = serialization.load_pem_private_key((ca_dir / "ca.key").read_bytes(), None)
         assert isinstance(key, ec.EllipticCurvePrivateKey)
@@ -33,6 +33,8 @@ class CertificateMint:
         self.lock = threading.Lock()
 
     def context(self, name: str) -> ssl.SSLContext:
+        from appliance.tls import issue, pem, write_private
+
         with self.lock:
             if name not in self.contexts:
                 cert, key = issue(name, [name], self.ca, days=30)
