@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 class CertificateMint:
     """Certificates for any server name, signed by the lab CA, made on first use (SNI)."""
 
