@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from typing import Any
 from pathlib import Path
 
 from appliance.errors import CarineError, SiteInvalid
@@ -91,6 +93,10 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("node")
     ex.add_argument("cmd", nargs=argparse.REMAINDER)
     p.set_defaults(func=_lab)
+    for plugin in sorted(entry_points(group="carine.commands"), key=lambda ep: ep.name):
+        # Service packages add their own commands (`carine filter ...`); the core imports none.
+        register: Callable[[Any], None] = plugin.load()
+        register(sub)
     return top
 
 
