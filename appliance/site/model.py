@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from appliance.site.base import Host, InterfaceName, Line, Section
-from appliance.site.services import Filtering, Monitoring, Portal, Radius, Storage, Wifi
+from appliance.site.filtering import Filtering
+from appliance.site.services import Monitoring, Portal, Radius, Storage, Wifi
 from appliance.site.zones import Zone
 
 

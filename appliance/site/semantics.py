@@ -164,7 +164,8 @@ def _services(site: Site) -> Iterator[Problem]:
     if site.filtering.enabled:
         ports += [("filtering.proxy.port", proxy.port),
                   ("filtering.proxy.intercept_http", proxy.intercept_http),
-                  ("filtering.proxy.intercept_https", proxy.intercept_https)]
+                  ("filtering.proxy.intercept_https", proxy.intercept_https),
+                  ("filtering.block_page_port", site.filtering.block_page_port)]
     if site.monitoring.enabled:
         ports.append(("monitoring.metrics_port", site.monitoring.metrics_port))
     taken: dict[int, str] = {port: f"{name} (built in)" for port, name in RESERVED_PORTS.items()}
@@ -173,6 +174,20 @@ def _services(site: Site) -> Iterator[Problem]:
             yield Problem(path, f"port {port} is already used by {taken[port]}",
                           "each service of the appliance needs its own port")
         taken.setdefault(port, path)
+    for i, zone in enumerate(site.zones):
+        if zone.internet is Internet.FILTERED and not zone.profiles:
+            yield Problem(f"zones[{i}].profiles", "a filtered zone needs at least one profile",
+                          "the first profile applies to a device before anyone logs in")
+    for name, profile in site.filtering.profiles.items():
+        for j, rule in enumerate(profile.time_rules):
+            if rule.start >= rule.end:
+                yield Problem(f"filtering.profiles.{name}.time_rules[{j}]",
+                              f"the period {rule.start}-{rule.end} is empty",
+                              "end must come after start (use two rules across midnight)")
+        if profile.allow_only and not profile.allowed_categories:
+            yield Problem(f"filtering.profiles.{name}.allowed_categories",
+                          "allow_only needs the categories that stay reachable",
+                          "e.g. allowed_categories: [child, liste_blanche]")
     if not site.filtering.enabled:
         for i, zone in enumerate(site.zones):
             if zone.internet is Internet.FILTERED:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from appliance.errors import CarineError, SiteInvalid
 from appliance.site import Internet, Purpose, Site, load_site, parse_site
-from appliance.site.services import CIRCUMVENTION, Audience, FilterProfile
+from appliance.site.filtering import CIRCUMVENTION, Audience, FilterProfile, National
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.unit
@@ -409,25 +409,28 @@ def test_only_management_zones_manage_the_appliance_by_default(
     assert [z.name for z in ecole_site.zones if z.is_managing()] == ["direction"]
 
 
-def test_pupil_profiles_always_block_circumvention() -> None:
-    loose = FilterProfile(audience=Audience.PUPIL, blocked_categories=("adult",))
-    assert loose.categories()[0] == "adult"
-    assert set(CIRCUMVENTION) <= set(loose.categories())
-    # No duplicates when the school lists a floor category itself.
-    listed = FilterProfile(audience=Audience.PUPIL, blocked_categories=("vpn", "adult"))
-    assert len(listed.categories()) == len(set(listed.categories()))
-    assert set(CIRCUMVENTION) <= set(listed.categories())
+def test_the_national_floor_blocks_circumvention_for_pupils_and_guests() -> None:
+    national = National()
+    for audience in (Audience.PUPIL, Audience.GUEST):
+        assert set(CIRCUMVENTION) <= set(national.floor(audience))
+    assert not set(CIRCUMVENTION) & set(national.floor(Audience.STAFF))
+    assert {"malware", "phishing"} <= set(national.floor(Audience.STAFF))
+    # No duplicates when both lists name a category.
+    both = National(pupil_categories=("malware", "vpn"))
+    assert len(both.floor(Audience.PUPIL)) == len(set(both.floor(Audience.PUPIL)))
 
 
-def test_pupil_floor_holds_through_the_site_file() -> None:
+def test_a_profile_keeps_exactly_the_categories_the_site_gives() -> None:
     site = parse_site(edited(put("filtering.profiles", {
         "eleve": {"audience": "pupil", "blocked_categories": ["adult"]},
         "enseignant": {"audience": "staff", "blocked_categories": []},
         "personnel": {"audience": "staff"},
         "invite": {"audience": "guest"},
     })))
-    assert set(CIRCUMVENTION) <= set(site.filtering.profiles["eleve"].categories())
+    assert site.filtering.profiles["eleve"].categories() == ("adult",)
     assert site.filtering.profiles["enseignant"].categories() == ()
+    # ...and the floor still comes from the national layer, which the profile cannot change.
+    assert set(CIRCUMVENTION) <= set(site.filtering.national.floor(Audience.PUPIL))
 
 
 def test_staff_profiles_have_no_pupil_floor() -> None:
