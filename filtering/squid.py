@@ -15,11 +15,14 @@ from appliance.render.templating import HEADER, environment, render
 from appliance.run import run
 from appliance.site import Internet, Site
 from appliance.tls import write_self_signed
+from filtering.config import CONFIG as FILTER_CONFIG
+from filtering.config import render_config
 
 TEMPLATES = environment("filtering")
 CONFIG = "squid/squid.conf"
 DNS_HOOK = "carine/dnsmasq.d/filtering.conf"
 PEEK_CERT = "tls/proxy-peek.pem"
+HELPER = "carine-filter-helper"
 
 
 def proxied_zones(site: Site) -> list[str]:
@@ -42,6 +45,8 @@ class SquidService:
         if filtered:
             out.append(Opening(self.name, "tcp", (proxy.intercept_http, proxy.intercept_https),
                                filtered, "intercepted web"))
+            out.append(Opening("blockpage", "tcp", (site.filtering.block_page_port,), filtered,
+                               "block page and recently blocked sites"))
         return out
 
     def render(self, ctx: RenderContext) -> dict[Path, str]:
@@ -51,11 +56,15 @@ class SquidService:
             layout.etc(DNS_HOOK): render(TEMPLATES, "dnsmasq-filtering.conf.j2", header=header),
         }
         if site.filtering.enabled:
+            filter_config = layout.etc(FILTER_CONFIG)
+            files[filter_config] = render_config(site, layout)
             files[layout.etc(CONFIG)] = render(
                 TEMPLATES, "squid.conf.j2", header=header, site=site,
                 zones=[z for z in site.zones if z.internet is not Internet.NONE],
+                filtered=[z for z in site.zones if z.internet is Internet.FILTERED],
                 proxy=site.filtering.proxy, peek_cert=layout.state / PEEK_CERT,
-                log=layout.log, run=layout.run,
+                log=layout.log, run=layout.run, helper=layout.programs / HELPER,
+                filter_config=filter_config, block_page_port=site.filtering.block_page_port,
             )
         return files
 

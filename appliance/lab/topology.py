@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 
-from appliance.render.layout import Layout
+from appliance.render.layout import Layout, installed_programs
 from appliance.site import Site, Zone
 
 PREFIX = "carine-"
@@ -88,7 +88,8 @@ class Plan:
 
 
 def lab_layout() -> Layout:
-    return Layout(LAB_DIR / "tree", LAB_DIR / "state", LAB_DIR / "run", LAB_DIR / "log")
+    return Layout(LAB_DIR / "tree", LAB_DIR / "state", LAB_DIR / "run", LAB_DIR / "log",
+                  installed_programs())
 
 
 def lab_site(site: Site) -> Site:

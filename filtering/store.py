@@ -1,0 +1,118 @@
+"""Filtering's runtime state: teacher openings, the school's exceptions, unblock requests and
+the recently blocked connections a client can be shown (D-FIL-5, D-FIL-6). SQLite, WAL."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from appliance.state import migrate
+from filtering.policy import Opening
+
+SCHEMA = [
+    """
+    CREATE TABLE filter_openings (
+        id INTEGER PRIMARY KEY, domain TEXT NOT NULL, zone TEXT NOT NULL,
+        until TEXT NOT NULL, by TEXT NOT NULL DEFAULT '', created TEXT NOT NULL);
+    CREATE TABLE filter_exceptions (
+        domain TEXT NOT NULL, action TEXT NOT NULL CHECK (action IN ('allow', 'block')),
+        by TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, PRIMARY KEY (domain, action));
+    CREATE TABLE filter_unblock_requests (
+        id INTEGER PRIMARY KEY, client TEXT NOT NULL, host TEXT NOT NULL, url TEXT NOT NULL,
+        category TEXT NOT NULL, reason TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open');
+    CREATE TABLE filter_recent_blocks (
+        client TEXT NOT NULL, host TEXT NOT NULL, category TEXT NOT NULL, reason TEXT NOT NULL,
+        profile TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (client, host));
+    CREATE INDEX filter_recent_blocks_at ON filter_recent_blocks (at)
+    """,
+]
+RECENT = timedelta(hours=1)
+
+
+def prepare(conn: sqlite3.Connection) -> None:
+    """Create or upgrade filtering's tables."""
+    migrate(conn, "filtering", SCHEMA)
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")
+
+
+def add_opening(conn: sqlite3.Connection, domain: str, zone: str, until: datetime,
+                by: str, now: datetime) -> None:
+    with conn:
+        conn.execute("INSERT INTO filter_openings (domain, zone, until, by, created) "
+                     "VALUES (?, ?, ?, ?, ?)", (domain, zone, _iso(until), by, _iso(now)))
+
+
+def openings(conn: sqlite3.Connection, now: datetime) -> list[Opening]:
+    """Openings still running at ``now``."""
+    rows = conn.execute("SELECT domain, zone, until, by FROM filter_openings WHERE until > ?",
+                        (_iso(now),)).fetchall()
+    return [Opening(r["domain"], r["zone"], datetime.fromisoformat(r["until"]), r["by"])
+            for r in rows]
+
+
+def set_exception(conn: sqlite3.Connection, domain: str, action: str, by: str,
+                  now: datetime) -> None:
+    with conn:
+        conn.execute("DELETE FROM filter_exceptions WHERE domain = ?", (domain,))
+        conn.execute("INSERT INTO filter_exceptions (domain, action, by, created) "
+                     "VALUES (?, ?, ?, ?)", (domain, action, by, _iso(now)))
+
+
+def exceptions(conn: sqlite3.Connection) -> tuple[list[str], list[str]]:
+    """The school's runtime (allowed, blocked) domains."""
+    rows = conn.execute("SELECT domain, action FROM filter_exceptions").fetchall()
+    return ([r["domain"] for r in rows if r["action"] == "allow"],
+            [r["domain"] for r in rows if r["action"] == "block"])
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A connection the filter refused, as the client's "recently blocked" list shows it."""
+
+    host: str
+    category: str
+    reason: str
+    profile: str
+    at: datetime
+
+
+def record_block(conn: sqlite3.Connection, client: str, host: str, category: str,
+                 reason: str, profile: str, now: datetime) -> None:
+    """Remember that ``client`` was refused ``host`` (one row per client and host, latest)."""
+    with conn:
+        conn.execute("INSERT INTO filter_recent_blocks (client, host, category, reason, profile, "
+                     "at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(client, host) DO UPDATE SET "
+                     "category = excluded.category, reason = excluded.reason, "
+                     "profile = excluded.profile, at = excluded.at",
+                     (client, host, category, reason, profile, _iso(now)))
+        conn.execute("DELETE FROM filter_recent_blocks WHERE at < ?", (_iso(now - RECENT),))
+
+
+def recent_blocks(conn: sqlite3.Connection, client: str, now: datetime) -> list[Blocked]:
+    """What ``client`` was refused in the last hour, newest first."""
+    rows = conn.execute("SELECT host, category, reason, profile, at FROM filter_recent_blocks "
+                        "WHERE client = ? AND at >= ? ORDER BY at DESC",
+                        (client, _iso(now - RECENT))).fetchall()
+    return [Blocked(r["host"], r["category"], r["reason"], r["profile"],
+                    datetime.fromisoformat(r["at"])) for r in rows]
+
+
+def request_unblock(conn: sqlite3.Connection, client: str, host: str, url: str, category: str,
+                    reason: str, comment: str, now: datetime) -> int:
+    """Record a request to the referent to unblock ``host``; returns its number."""
+    with conn:
+        cur = conn.execute(
+            "INSERT INTO filter_unblock_requests (client, host, url, category, reason, comment, "
+            "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (client, host, url, category, reason, comment, _iso(now)))
+    return int(cur.lastrowid or 0)
+
+
+def unblock_requests(conn: sqlite3.Connection, status: str = "open") -> list[sqlite3.Row]:
+    return conn.execute("SELECT * FROM filter_unblock_requests WHERE status = ? ORDER BY id",
+                        (status,)).fetchall()
