@@ -52,10 +52,10 @@ class Answer:
 
 def target_host(req: Request) -> str:
     """The name to judge: the TLS SNI when there is one, else the request's host, normalised."""
-    host = (req.sni or req.host).strip().lower().rstrip(".")
+    host = (req.sni or req.host).strip().lower()
     if host.startswith("[") or host.count(":") > 1:  # IPv6 literal
         return host
-    host = host.rsplit(":", 1)[0] if ":" in host else host
+    host = (host.rsplit(":", 1)[0] if ":" in host else host).rstrip(".")
     try:
         return host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:

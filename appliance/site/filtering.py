@@ -23,8 +23,8 @@ class Audience(StrEnum):
 # D-FIL-3: circumvention categories are always blocked for pupils.
 CIRCUMVENTION = ("redirector", "vpn", "doh", "remote-control")
 PUPIL_CATEGORIES = (
-    "adult", "agressif", "dangerous_material", "drogue", "gambling", "hacking", "malware",
-    "phishing", "mixed_adult", "sect", "warez", *CIRCUMVENTION,
+    "adult", "agressif", "dangerous_material", "dating", "drogue", "gambling", "games", "hacking",
+    "malware", "phishing", "mixed_adult", "sect", "warez", *CIRCUMVENTION,
 )  # fmt: skip
 STAFF_CATEGORIES = ("adult", "malware", "phishing", "hacking")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*"
