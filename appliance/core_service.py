@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from appliance.render.layout import Layout
-from appliance.render.service import CheckResult, Opening, RenderContext
+from appliance.render.service import CheckResult, Contribution, Opening, RenderContext
 from appliance.render.templating import HEADER
 from appliance.site import Site
 
@@ -30,7 +30,7 @@ class ApplianceService:
 
     name = "appliance"
 
-    def openings(self, site: Site) -> Sequence[Opening]:
+    def openings(self, site: Site) -> Sequence[Contribution]:
         managing = tuple(z.name for z in site.zones if z.is_managing())
         return [Opening(self.name, "tcp", (22,), managing, "SSH administration")] if managing \
             else []

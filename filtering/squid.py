@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from appliance.render.layout import Layout
-from appliance.render.service import CheckResult, Opening, RenderContext
+from appliance.render.service import CheckResult, Contribution, Opening, Redirect, RenderContext
 from appliance.render.templating import HEADER, environment, render
 from appliance.run import run
 from appliance.site import Internet, Site
@@ -35,16 +35,20 @@ class SquidService:
 
     name = "squid"
 
-    def openings(self, site: Site) -> Sequence[Opening]:
+    def openings(self, site: Site) -> Sequence[Contribution]:
         if not site.filtering.enabled:
             return ()
         proxy = site.filtering.proxy
         zones = tuple(proxied_zones(site))
         filtered = tuple(z.name for z in site.zones if z.internet is Internet.FILTERED)
-        out = [Opening(self.name, "tcp", (proxy.port,), zones, "explicit proxy")]
+        out: list[Contribution] = [Opening(self.name, "tcp", (proxy.port,), zones, "explicit proxy")]
         if filtered:
-            out.append(Opening(self.name, "tcp", (proxy.intercept_http, proxy.intercept_https),
-                               filtered, "intercepted web"))
+            out += [
+                Redirect(self.name, "tcp", 80, proxy.intercept_http, filtered,
+                         "plain web to the filtering proxy", beyond_school=True),
+                Redirect(self.name, "tcp", 443, proxy.intercept_https, filtered,
+                         "HTTPS to the proxy (SNI peek, then splice)", beyond_school=True),
+            ]
             out.append(Opening("blockpage", "tcp", (site.filtering.block_page_port,), filtered,
                                "block page and recently blocked sites"))
         return out

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from appliance.render.layout import Layout
-from appliance.render.service import CheckResult, Opening, RenderContext
+from appliance.render.service import CheckResult, Contribution, Opening, RenderContext
 from appliance.render.templating import HEADER, environment, render
 from appliance.run import run
 from appliance.site import Site
@@ -24,7 +24,7 @@ class DnsmasqService:
 
     name = "dnsmasq"
 
-    def openings(self, site: Site) -> Sequence[Opening]:
+    def openings(self, site: Site) -> Sequence[Contribution]:
         every = tuple(z.name for z in site.zones)
         with_dhcp = tuple(z.name for z in site.zones if z.dhcp is not None)
         out = [

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.render.layout import Layout
-from appliance.render.service import CheckResult, Opening, RenderContext
+from appliance.render.service import CheckResult, Contribution, Opening, Redirect, RenderContext
 from appliance.render.templating import HEADER, environment, render
 from appliance.run import run
 from appliance.site import Internet, Site, Zone
@@ -55,14 +55,31 @@ def _ports(ports: Sequence[int]) -> str:
     return str(ports[0]) if len(ports) == 1 else "{ " + ", ".join(map(str, ports)) + " }"
 
 
-def input_rules(site: Site, openings: Sequence[Opening]) -> list[Rule]:
-    """Accept rules into the appliance: each declared opening, from its zones only."""
+def input_rules(site: Site, contributions: Sequence[Contribution]) -> list[Rule]:
+    """Accept rules into the appliance: each declared opening (and each redirection's local
+    port), from its zones only."""
     rules = []
-    for op in openings:
+    for op in contributions:
         ifs = [site.zone_ifname(site.zone(z)) for z in op.zones]
+        ports = op.ports if isinstance(op, Opening) else (op.to_port,)
         if ifs:
-            rules.append(Rule(f"iifname {_ifset(ifs)} {op.proto} dport {_ports(op.ports)}",
+            rules.append(Rule(f"iifname {_ifset(ifs)} {op.proto} dport {_ports(ports)}",
                               f"{op.service}: {op.comment}"))
+    return rules
+
+
+def redirect_rules(site: Site, contributions: Sequence[Contribution]) -> list[Rule]:
+    """Redirections (prerouting): traffic a service takes over, from its zones only."""
+    # Web between school zones is routed as the zones' openings say, never taken over.
+    school = "{ " + ", ".join(str(z.subnet) for z in site.zones) + " }"
+    rules = []
+    for red in (c for c in contributions if isinstance(c, Redirect)):
+        ifs = [site.zone_ifname(site.zone(z)) for z in red.zones]
+        if not ifs:
+            continue
+        where = f"ip daddr != {school} fib daddr type != local " if red.beyond_school else ""
+        rules.append(Rule(f"iifname {_ifset(ifs)} {where}{red.proto} dport {red.port} "
+                          f"redirect to :{red.to_port}", f"{red.service}: {red.comment}"))
     return rules
 
 
@@ -104,13 +121,11 @@ def ruleset(ctx: RenderContext) -> str:
         header=HEADER.format(uai=site.school.uai),
         site=site,
         chains=CHAINS,
-        # Web between school zones is routed as the zones' openings say, never proxied.
-        school_nets="{ " + ", ".join(str(z.subnet) for z in site.zones) + " }",
         zone_ifs=[site.zone_ifname(z) for z in site.zones],
         input_rules=input_rules(site, ctx.openings),
         forward_rules=forward_rules(site),
+        redirect_rules=redirect_rules(site, ctx.openings),
         filtered=_ifset(filtered) if filtered else None,
-        proxy=site.filtering.proxy if site.filtering.enabled else None,
         snat=snat,
     )
 
@@ -120,7 +135,7 @@ class NftablesService:
 
     name = "nftables"
 
-    def openings(self, site: Site) -> Sequence[Opening]:
+    def openings(self, site: Site) -> Sequence[Contribution]:
         return ()
 
     def render(self, ctx: RenderContext) -> dict[Path, str]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from appliance.render.layout import Layout
-from appliance.render.service import CheckResult, Opening, RenderContext
+from appliance.render.service import CheckResult, Contribution, Opening, RenderContext
 from appliance.render.templating import HEADER, environment, render
 from appliance.run import run
 from appliance.site import Site
@@ -22,7 +22,7 @@ class ChronyService:
 
     name = "chrony"
 
-    def openings(self, site: Site) -> Sequence[Opening]:
+    def openings(self, site: Site) -> Sequence[Contribution]:
         return [Opening(self.name, "udp", (123,), tuple(z.name for z in site.zones), "NTP")]
 
     def render(self, ctx: RenderContext) -> dict[Path, str]:

@@ -5,9 +5,18 @@ Services plug in through the ``carine.services`` entry points (see ``service.Ser
 from appliance.render.check import check_tree
 from appliance.render.layout import Layout
 from appliance.render.pipeline import render_files, render_tree
-from appliance.render.service import CheckResult, Opening, RenderContext, Service, load_services
+from appliance.render.service import (
+    CheckResult,
+    Contribution,
+    Opening,
+    Redirect,
+    RenderContext,
+    Service,
+    load_services,
+)
 
 __all__ = [
-    "CheckResult", "Layout", "Opening", "RenderContext", "Service", "check_tree",
+    "CheckResult", "Contribution", "Layout", "Opening", "Redirect", "RenderContext", "Service",
+    "check_tree",
     "load_services", "render_files", "render_tree",
 ]

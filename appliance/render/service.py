@@ -27,12 +27,30 @@ class Opening:
 
 
 @dataclass(frozen=True)
+class Redirect:
+    """Traffic from some zones to a port, whatever its destination, goes to a local port instead
+    (web to the proxy, DNS to a filtering resolver). The local port is opened for those zones."""
+
+    service: str
+    proto: Literal["tcp", "udp"]
+    port: int
+    to_port: int
+    zones: tuple[str, ...]
+    comment: str = ""
+    beyond_school: bool = False
+    """Only traffic that leaves the school: zone-to-zone traffic stays routed as allowed."""
+
+
+Contribution = Opening | Redirect
+
+
+@dataclass(frozen=True)
 class RenderContext:
     """Everything a renderer may depend on: the site, where files go, what others declared."""
 
     site: Site
     layout: Layout
-    openings: tuple[Opening, ...] = field(default=())
+    openings: tuple[Contribution, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -51,8 +69,8 @@ class Service(Protocol):
 
     name: str
 
-    def openings(self, site: Site) -> Sequence[Opening]:
-        """Ports this service needs open on the appliance, and from which zones."""
+    def openings(self, site: Site) -> Sequence[Contribution]:
+        """Ports this service listens on, and traffic it takes over, and from which zones."""
         ...
 
     def render(self, ctx: RenderContext) -> dict[Path, str]:
