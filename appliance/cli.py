@@ -9,8 +9,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from appliance.errors import CarineError, SiteInvalid
 from appliance.render import Layout, check_tree, render_tree

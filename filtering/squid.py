@@ -41,7 +41,8 @@ class SquidService:
         proxy = site.filtering.proxy
         zones = tuple(proxied_zones(site))
         filtered = tuple(z.name for z in site.zones if z.internet is Internet.FILTERED)
-        out: list[Contribution] = [Opening(self.name, "tcp", (proxy.port,), zones, "explicit proxy")]
+        out: list[Contribution] = [
+            Opening(self.name, "tcp", (proxy.port,), zones, "explicit proxy")]
         if filtered:
             out += [
                 Redirect(self.name, "tcp", 80, proxy.intercept_http, filtered,

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-
 FIELDS = ("config", "state", "run", "log", "programs")
 
 
