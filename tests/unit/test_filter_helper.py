@@ -10,11 +10,11 @@ import pytest
 
 from appliance.render.layout import Layout
 from appliance.site import load_site
+from appliance.state import connect
 from filtering import store
 from filtering.config import FilterConfig, render_config
 from filtering.decide import Decider, Lists, Request, target_host
 from filtering.helper import format_answer, parse, serve
-from appliance.state import connect
 
 pytestmark = pytest.mark.unit
 
