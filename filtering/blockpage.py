@@ -1,0 +1,217 @@
+"""The block page and the "recently blocked" page (D-FIL-5): why a site is blocked, in French,
+and a request to the school's referent to unblock it. A Flask app served by cheroot."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sqlite3
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from flask import Flask, Response, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as Redirect
+
+from appliance import wsgi
+from appliance.errors import CarineError
+from appliance.state import connect
+from filtering import store, wording
+from filtering.blockform import BadInput, form_url, host_of, parse_message, read_demand
+from filtering.config import FilterConfig
+
+log = logging.getLogger("carine.blockpage")
+
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self'; form-action 'self'; "
+                               "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+MAX_BODY = 16 * 1024  # a request form: 2000-character URL and 500-character comment, encoded
+MAX_ROWS = 15  # the recent list stays a light page (D-UI-3) even after a burst of blocks
+
+
+class Unavailable(CarineError):
+    """The state store cannot take an unblock request (HTTP 503)."""
+
+
+class Store:
+    """The runtime store as the block page uses it: optional, since the page must explain a
+    block even without it, and behind a lock, since cheroot's threads share one connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.lock = threading.Lock()
+        self.conn: sqlite3.Connection | None = None
+        try:
+            conn = connect(path)
+            store.prepare(conn)
+        except (CarineError, sqlite3.Error) as exc:
+            log.error("state store unavailable (%s): unblock requests are off", exc)
+        else:
+            self.conn = conn
+
+    def recent(self, client: str, now: datetime) -> list[store.Blocked] | None:
+        """What ``client`` was refused lately, or None when the store cannot say."""
+        if self.conn is None:
+            return None
+        try:
+            with self.lock:
+                return store.recent_blocks(self.conn, client, now)
+        except sqlite3.Error as exc:
+            log.error("cannot read recent blocks: %s", exc)
+            return None
+
+    def request(self, client: str, host: str, url: str, category: str, reason: str,
+                comment: str, now: datetime) -> int:
+        unavailable = Unavailable("Les demandes de déblocage sont momentanément indisponibles.",
+                                  "Réessayez plus tard, ou prévenez le référent numérique.")
+        if self.conn is None:
+            raise unavailable
+        try:
+            with self.lock:
+                return store.request_unblock(self.conn, client, host, url, category, reason,
+                                             comment, now)
+        except sqlite3.Error as exc:
+            log.error("cannot record an unblock request: %s", exc)  # never the comment itself
+            raise unavailable from exc
+
+
+def breakable(host: str) -> Markup:
+    """A host name that may wrap after its dots only (never inside a label)."""
+    return escape(host).replace(".", Markup(".<wbr>"))  # escaped first, then the markup
+
+
+def create_app(config: FilterConfig, clock: Callable[[], datetime] = datetime.now, *,
+               secret_key: str | None = None) -> Flask:
+    """The block page application for one school; ``secret_key`` signs the CSRF session
+    (random by default: forms shown before a restart then need a reload)."""
+    app = Flask(__name__, template_folder="templates/blockpage", static_folder="static")
+    app.config.update(SECRET_KEY=secret_key or secrets.token_hex(32), MAX_CONTENT_LENGTH=MAX_BODY,
+                      SESSION_COOKIE_NAME="carine_blockpage", SESSION_COOKIE_SAMESITE="Lax",
+                      SEND_FILE_MAX_AGE_DEFAULT=86400)
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # lighter pages
+    app.jinja_env.filters["breakable"] = breakable
+    app.jinja_env.globals.update(explain=wording.explain, category_label=wording.category_label,
+                                 french_time=wording.french_time, uai=config.uai)
+    CSRFProtect(app)  # type: ignore[no-untyped-call]  # Flask-WTF has no annotations
+    db = Store(config.store)
+
+    def client() -> str:
+        return request.remote_addr or ""
+
+    @app.get("/")
+    def home() -> Redirect:
+        return redirect(url_for("recent"))
+
+    @app.get("/sante")
+    def health() -> Response:
+        return Response("ok\n", mimetype="text/plain")
+
+    @app.get("/favicon.ico")
+    def favicon() -> tuple[str, int]:
+        return "", 204  # browsers ask on every page: answer without rendering a 404 page
+
+    @app.get("/bloque")
+    def blocked() -> str:
+        message = parse_message(request.args.get("m"))
+        url = request.args.get("u", "")
+        return render_template(
+            "bloque.html", host=host_of(url), url=form_url(url), message=message,
+            why=wording.explain(message.reason, message.category, message.profile),
+            when=wording.french_datetime(clock()), client=client(),
+            requests_on=db.conn is not None)
+
+    @app.get("/bloques")
+    def recent() -> str:
+        rows = db.recent(client(), clock())  # None: the store cannot say
+        shown = None if rows is None else rows[:MAX_ROWS]
+        more = 0 if rows is None or shown is None else len(rows) - len(shown)
+        return render_template("bloques.html", rows=shown, more=more, client=client())
+
+    @app.post("/demande")
+    def demand() -> str:
+        now = clock()
+        wanted = read_demand(request.form)
+        # The filter's own record of this block beats what the (editable) form claims.
+        seen = next((b for b in db.recent(client(), now) or () if b.host == wanted.host), None)
+        if seen is not None:
+            wanted = wanted.as_recorded(seen.category, seen.reason)
+        number = db.request(client(), wanted.host, wanted.url, wanted.category, wanted.reason,
+                            wanted.comment, now)
+        log.info("unblock request %d recorded", number)
+        return render_template("demande.html", number=number, host=wanted.host)
+
+    def error(status: int, title: str, message: str, hint: str | None) -> tuple[str, int]:
+        return render_template("erreur.html", title=title, message=message, hint=hint), status
+
+    @app.errorhandler(BadInput)
+    def bad_input(exc: BadInput) -> tuple[str, int]:
+        return error(400, "Demande refusée", exc.message, exc.hint)
+
+    @app.errorhandler(Unavailable)
+    def unavailable(exc: Unavailable) -> tuple[str, int]:
+        return error(503, "Service indisponible", exc.message, exc.hint)
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_exc: CSRFError) -> tuple[str, int]:
+        return error(400, "Demande refusée", "Le formulaire n'a pas pu être vérifié : il a "
+                     "peut-être expiré.", "Rechargez la page de blocage, puis recommencez.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[str, int]:
+        status = exc.code or 500
+        if status == 404:
+            return error(404, "Page introuvable", "Cette page n'existe pas.", None)
+        if status == 413:
+            return error(413, "Demande trop longue", "La demande dépasse la taille permise.",
+                         "Raccourcissez le commentaire, puis recommencez.")
+        return error(status, "Demande refusée", "Cette demande n'est pas possible ici.", None)
+
+    @app.errorhandler(Exception)
+    def failure(exc: Exception) -> tuple[str, int]:
+        log.exception("unexpected error on %s", request.path)  # the path only: no query, no body
+        return error(500, "Erreur", "Une erreur inattendue est survenue.",
+                     "Réessayez dans quelques instants.")
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.update(HEADERS)
+        if response.mimetype == "text/html":
+            response.headers["Cache-Control"] = "no-store"  # pages carry a CSRF token
+        return response
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="carine-blockpage", description=__doc__)
+    p.add_argument("--config", type=Path, required=True, help="the rendered filtering.json")
+    p.add_argument("--port", type=int, help="default: the site's filtering.block_page_port")
+    p.add_argument("--bind", default="0.0.0.0",  # noqa: S104  nftables opens it per zone
+                   help="address to listen on (default: all; the firewall decides who reaches "
+                        "it)")
+    p.add_argument("--secret-file", type=Path,
+                   help="file keeping the session key across restarts (0600, created if absent)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="carine-blockpage[%(process)d] %(levelname)s %(message)s")
+    try:
+        config = FilterConfig.load(args.config)
+        key = wsgi.secret_key(args.secret_file) if args.secret_file else None
+        wsgi.serve(create_app(config, secret_key=key), args.bind,
+                   args.port or config.filtering.block_page_port)
+    except CarineError as exc:
+        log.error("%s%s", exc.message, f" (hint: {exc.hint})" if exc.hint else "")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
