@@ -1,0 +1,157 @@
+"""The index file's layout: magic, version, JSON header, checksummed 8-byte aligned sections.
+
+Written atomically beside its final place; mapped read-only (mmap) and verified when opened."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mmap
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from appliance.errors import CarineError
+
+MAGIC = b"CARINEIX"
+FORMAT_VERSION = 1
+PREFIX = struct.Struct("<8sII")  # magic, format version, header length (all little-endian)
+ALIGN = 8
+SECTIONS = ("domain_trie", "domain_sets", "url_trie", "url_sets")
+
+
+def _padding(length: int) -> bytes:
+    return b"\0" * (-length % ALIGN)
+
+
+def _replace(out: Path, parts: list[bytes]) -> None:
+    """Write ``parts`` to a new file beside ``out``, then rename it over ``out``: a reader
+    opens the old file or the new one, never a part of one."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp",
+                                     delete=False) as tmp:
+        try:
+            for part in parts:
+                tmp.write(part)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+            os.fchmod(tmp.fileno(), 0o644)  # the helpers run as Squid's user, not root
+            Path(tmp.name).replace(out)
+        except BaseException:
+            Path(tmp.name).unlink(missing_ok=True)
+            raise
+    directory = os.open(out.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a power cut
+    finally:
+        os.close(directory)
+
+
+def write_index(out: Path, header: dict[str, Any], sections: dict[str, bytes]) -> int:
+    """Write the index at ``out`` atomically and return its size in bytes.
+
+    The header gets the sections' places and the checksum of everything after it. The header is
+    padded with spaces (still JSON) so that the data, and each section, starts 8-byte aligned:
+    marisa maps a trie in place and the set arrays are read as uint16 without a copy."""
+    places, parts, offset = {}, [], 0
+    digest = hashlib.sha256()
+    for name in SECTIONS:
+        data = sections[name]
+        places[name] = [offset, len(data)]
+        for part in (data, _padding(len(data))):
+            digest.update(part)
+            parts.append(part)
+            offset += len(part)
+    header = {**header, "format": FORMAT_VERSION, "sections": places, "data_length": offset,
+              "sha256": digest.hexdigest()}
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-(PREFIX.size + len(text)) % ALIGN)
+    try:
+        _replace(out, [PREFIX.pack(MAGIC, FORMAT_VERSION, len(text)) + text, *parts])
+    except OSError as exc:
+        raise CarineError(f"cannot write index {out}: {exc.strerror or exc}",
+                          "check the directory exists, is writable and has room; the previous "
+                          "index, if any, is untouched") from exc
+    return PREFIX.size + len(text) + offset
+
+
+@dataclass
+class Mapped:
+    """An index file mapped read-only: its header and the data after it (no copy)."""
+
+    file: BinaryIO
+    map: mmap.mmap
+    header: dict[str, Any]
+    data: memoryview
+
+    def section(self, name: str) -> memoryview:
+        offset, length = self.header["sections"][name]
+        return self.data[offset:offset + length]
+
+
+def _corrupt(path: Path, why: str) -> CarineError:
+    return CarineError(f"index {path} is corrupt: {why}",
+                       f"compile it again: carine filter compile --lists DIR --out {path}")
+
+
+def _check_header(path: Path, header: Any, data_length: int) -> dict[str, Any]:
+    if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+        raise _corrupt(path, "header format does not match the file's version")
+    try:
+        places = [header["sections"][name] for name in SECTIONS]
+        declared = header["data_length"]
+        valid = isinstance(header["categories"], list) and isinstance(header["sha256"], str)
+    except (KeyError, TypeError):
+        valid = False
+    if not valid:
+        raise _corrupt(path, "header lacks sections, categories or checksum")
+    if declared != data_length:
+        raise _corrupt(path, f"truncated ({data_length} data bytes, header says {declared})")
+    for offset, length in places:
+        if offset % ALIGN or offset < 0 or length < 0 or offset + length > data_length:
+            raise _corrupt(path, "a section lies outside the file")
+    return header
+
+
+def map_index(path: Path, verify: bool = True) -> Mapped:
+    """Map the index at ``path``, checking magic, version, sizes and (if ``verify``) checksum."""
+    try:
+        file = path.open("rb")
+    except FileNotFoundError as exc:
+        raise CarineError(f"index {path} does not exist",
+                          f"compile it: carine filter compile --lists DIR --out {path}") from exc
+    except OSError as exc:
+        raise CarineError(f"index {path} cannot be read: {exc.strerror}") from exc
+    try:
+        size = os.fstat(file.fileno()).st_size
+        if size < PREFIX.size:
+            raise _corrupt(path, f"truncated ({size} bytes)")
+        magic, version, header_length = PREFIX.unpack(file.read(PREFIX.size))
+        if magic != MAGIC:
+            raise CarineError(f"index {path} is not a CARINE index (bad magic {magic!r})",
+                              "give the file written by carine filter compile")
+        if version != FORMAT_VERSION:
+            raise CarineError(
+                f"index {path} has format version {version}; this CARINE reads version "
+                f"{FORMAT_VERSION}", f"compile it again: carine filter compile --out {path}")
+        start = PREFIX.size + header_length
+        if start > size:
+            raise _corrupt(path, f"truncated inside the header ({size} bytes)")
+        try:
+            header = json.loads(file.read(header_length))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _corrupt(path, "unreadable header") from exc
+        header = _check_header(path, header, size - start)
+        view = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        data = memoryview(view)[start:]
+        if verify and hashlib.sha256(data).hexdigest() != header["sha256"]:
+            data.release()
+            view.close()
+            raise _corrupt(path, "checksum mismatch")
+        return Mapped(file, view, header, data)
+    except BaseException:
+        file.close()
+        raise
