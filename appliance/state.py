@@ -3,6 +3,7 @@ the portal, the filtering helpers and the importers. Each component migrates its
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
                                    check_same_thread=False)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _create_shared(path)
             conn = sqlite3.connect(path, timeout=5, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=5000")
@@ -32,6 +34,18 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
                           "check that /var/lib/carine exists and is writable") from exc
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def _create_shared(path: Path) -> None:
+    """Create the store readable and writable by its group only (0660): the processes that share
+    it (Squid's helpers, the block page, the console) meet in the state folder's group, and
+    SQLite gives its -wal and -shm files the same mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o660)
+    except FileExistsError:
+        return
+    os.fchmod(fd, 0o660)  # whatever the umask
+    os.close(fd)
 
 
 def migrate(conn: sqlite3.Connection, component: str, steps: Sequence[str]) -> None:

@@ -5,6 +5,7 @@ Registered on the ``carine`` command through the ``carine.commands`` entry point
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,14 @@ def _compile(args: argparse.Namespace) -> int:
     from filtering.index import compile_lists  # loaded per command: `carine validate` stays light
 
     started = time.monotonic()
-    report = compile_lists(args.lists, args.out, args.source)
+    if args.lists.is_file():  # an archive as UT1 publishes it: unpack it aside first
+        from filtering.archive import unpack
+
+        with tempfile.TemporaryDirectory(prefix="carine-lists-") as tmp:
+            unpack(args.lists, Path(tmp))
+            report = compile_lists(Path(tmp), args.out, args.source or str(args.lists))
+    else:
+        report = compile_lists(args.lists, args.out, args.source)
     print(report.summary(per_category=args.per_category or args.verbose))
     print(f"compiled {args.out} in {time.monotonic() - started:.1f} s")
     return 0
@@ -46,6 +54,24 @@ def _lookup(args: argparse.Namespace) -> int:
         for target in args.targets:
             host, path = split_target(target)
             print(f"{target} {','.join(sorted(index.lookup(host, path))) or '-'}")
+    return 0
+
+
+def _dns_refresh(args: argparse.Namespace) -> int:
+    from filtering.config import FilterConfig
+    from filtering.dns import BLOCKED_SERVERS, SAFESEARCH_HOSTS
+    from filtering.dnsstate import reload_views, write_refused_names, write_safesearch_hosts
+    from filtering.index import Index
+
+    config = FilterConfig.load(args.config)
+    resolved = write_safesearch_hosts(config.run / SAFESEARCH_HOSTS)
+    floor = config.filtering.national.pupil_categories
+    circumvention = [c for c in floor if c in ("redirector", "vpn", "doh", "remote-control")]
+    with Index.open(config.index) as index:
+        refused = write_refused_names(config.run / BLOCKED_SERVERS, index.domains(circumvention))
+    told = reload_views(config.run) if args.reload else 0
+    print(f"SafeSearch hosts resolved: {resolved}; names refused by DNS: {refused:,}; "
+          f"views reloaded: {told}")
     return 0
 
 
@@ -78,7 +104,8 @@ def register(sub: Any) -> None:
 
     c = cmds.add_parser("compile", help="compile UT1 lists into the index the helpers map")
     c.add_argument("--lists", type=Path, required=True,
-                   help="UT1 tree: category folders, or a folder holding blacklists/")
+                   help="UT1 lists: a folder (category folders, or holding blacklists/) or "
+                        "the archive as published (.tar.gz, .tar.xz)")
     c.add_argument("--out", type=Path, required=True, help="index file to write (atomically)")
     c.add_argument("--source", help="where the lists come from, kept in the index header")
     c.add_argument("--per-category", action="store_true", help="count each category")
@@ -88,6 +115,12 @@ def register(sub: Any) -> None:
     c.add_argument("--index", type=Path, required=True)
     c.add_argument("targets", nargs="+", metavar="URL", help="URL, or a bare host (as HTTPS)")
     c.set_defaults(func=_lookup)
+
+    c = cmds.add_parser("dns-refresh", help="SafeSearch addresses and refused names for the "
+                        "DNS views, from the index (after each list update)")
+    c.add_argument("--config", type=Path, required=True, help="the rendered filtering.json")
+    c.add_argument("--reload", action="store_true", help="tell the running views to re-read")
+    c.set_defaults(func=_dns_refresh)
 
     c = cmds.add_parser("synth", help="the real lists plus synthetic domains, for benchmarks")
     c.add_argument("--lists", type=Path, required=True, help="the real UT1 tree")

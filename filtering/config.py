@@ -37,6 +37,7 @@ def render_config(site: Site, layout: Layout) -> str:
              for z in site.zones if z.internet is Internet.FILTERED and z.profiles]
     doc = {"uai": site.school.uai, "domain": site.lan.domain, "zones": zones,
            "index": str(layout.state / INDEX), "store": str(layout.state / "state.sqlite"),
+           "run": str(layout.run),
            "filtering": site.filtering.model_dump(mode="json")}
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
@@ -50,6 +51,7 @@ class FilterConfig:
     zones: tuple[ZoneInfo, ...]
     index: Path
     store: Path
+    run: Path
     filtering: Filtering
 
     @classmethod
@@ -59,7 +61,7 @@ class FilterConfig:
             zones = tuple(ZoneInfo(z["name"], IPv4Network(z["subnet"]), z["profile"],
                                    IPv4Address(z["gateway"])) for z in doc["zones"])
             return cls(doc["uai"], doc["domain"], zones, Path(doc["index"]), Path(doc["store"]),
-                       Filtering.model_validate(doc["filtering"]))
+                       Path(doc["run"]), Filtering.model_validate(doc["filtering"]))
         except (OSError, ValueError, KeyError, ValidationError) as exc:
             raise CarineError(f"cannot read the filtering configuration {path}: {exc}",
                               "render the site again (carine render)") from exc

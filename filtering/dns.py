@@ -20,8 +20,10 @@ from appliance.site.filtering import Audience
 TEMPLATES = environment("filtering")
 BASE_PORT = 5400
 VIEWS_DIR = "carine/dns-views"
-SAFESEARCH_HOSTS = "filtering/safesearch.hosts"
-BLOCKED_SERVERS = "filtering/dns-blocked.servers"
+# Derived from the index at each update and at boot, read by dnsmasq after it drops to nobody:
+# runtime files, in the world-readable run folder (the state folder is closed to others).
+SAFESEARCH_HOSTS = "dns/safesearch.hosts"
+BLOCKED_SERVERS = "dns/refused.servers"
 
 # D-FIL-4: names rewritten to each engine's SafeSearch host.
 GOOGLE_TLDS = ("com", "fr", "be", "ch", "ca", "de", "es", "it", "co.uk", "lu", "re", "gp", "mq",
@@ -105,7 +107,7 @@ class DnsFilterService:
                 TEMPLATES, "dns-view.conf.j2", header=header, view=view,
                 ifnames=[site.zone_ifname(site.zone(z)) for z in view.zones],
                 pidfile=layout.run / f"dns-{view.name}.pid",
-                hosts=layout.state / SAFESEARCH_HOSTS, servers=layout.state / BLOCKED_SERVERS)
+                hosts=layout.run / SAFESEARCH_HOSTS, servers=layout.run / BLOCKED_SERVERS)
             for view in views(site)
         }
 

@@ -32,9 +32,10 @@ def parse(line: bytes) -> tuple[bytes, Request | None]:
     parts = line.split()
     if not parts:
         return b"", None
-    if len(parts) != FIELDS + 1:
+    # Squid appends the acl line's own arguments ("-" when there are none): ignore them.
+    if len(parts) < FIELDS + 1:
         return parts[0], None
-    values = [_field(p) for p in parts[1:]]
+    values = [_field(p) for p in parts[1:FIELDS + 1]]
     return parts[0], Request(*values)
 
 

@@ -7,6 +7,7 @@ import os
 import re
 import sys
 from array import array
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -139,6 +140,15 @@ class Index:
         if not found:
             return EMPTY
         return found[0] if len(found) == 1 else self._union(tuple(found))
+
+    def domains(self, categories: Iterable[str]) -> Iterator[str]:
+        """Every listed domain in one of ``categories`` (for the DNS views' refused names)."""
+        wanted = frozenset(categories)
+        hit = [bool(members & wanted) for members in self._sets]
+        ids = self._domain_sets
+        for key, key_id in self._domains.iteritems():
+            if hit[ids[key_id]]:
+                yield ".".join(key[:-1].split(".")[::-1])
 
     def changed(self) -> bool:
         """Whether the file at our path is no longer the one we mapped (a new compile)."""

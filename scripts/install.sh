@@ -30,8 +30,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
+# Debian's own Python, as on the appliance: Squid runs our filtering helper as its own user,
+# which must be able to execute the venv's interpreter (a python under /root is out of reach).
+PYTHON=${PYTHON:-/usr/bin/python3}
+if [ ! -x .venv/bin/python ] || [ "$(readlink -f .venv/bin/python)" != "$(readlink -f "$PYTHON")" ]; then
+  rm -rf .venv
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.carine-installed

@@ -14,6 +14,7 @@ from appliance.lab.topology import (
     DNS_ADDRESS,
     HOST_LINK,
     LAB_DIR,
+    LISTS,
     NTP_ADDRESS,
     UPLINK_ADDRESS,
     WAN_GATEWAY,
@@ -23,6 +24,7 @@ from appliance.lab.topology import (
     Plan,
 )
 from appliance.render import check_tree, render_tree
+from appliance.run import run
 from appliance.tls import issue, key_pem, pem, write_private, write_self_signed
 
 
@@ -42,6 +44,30 @@ def render_and_check(lab: Plan) -> None:
     (layout.run / "chrony").mkdir(mode=0o750, exist_ok=True)
     shutil.chown(layout.run / "chrony", user="_chrony", group="_chrony")
     write_self_signed(layout.state / "tls/proxy-peek.pem", "CARINE proxy (peek only)")
+    if lab.site.filtering.enabled:
+        provision_filtering(lab)
+
+
+def provision_filtering(lab: Plan) -> None:
+    """The lists compiled into the index, and a state store the proxy's helpers may write
+    (they run as Squid's user): what a list update and the image's first boot do on a box."""
+    layout = lab.layout
+    # The store is shared by the helpers (user proxy) and the block page: group proxy, setgid.
+    shutil.chown(layout.state, group="proxy")
+    layout.state.chmod(0o2770)
+    (layout.state / "filtering").mkdir(exist_ok=True)
+    shutil.chown(layout.state / "filtering", group="proxy")
+    if not LISTS.exists():
+        raise CarineError(f"the lab's filtering lists are missing: {LISTS}",
+                          "set CARINE_LAB_LISTS to a UT1 archive or folder")
+    helper = layout.programs / "carine-filter-helper"
+    probe = run(["runuser", "-u", "proxy", "--", str(helper), "--help"], check=False)
+    if not probe.ok:
+        raise CarineError(f"Squid's user cannot run {helper}: {probe.output()[-300:]}",
+                          "the checkout and its .venv must be readable by others (not under "
+                          "/root), with Debian's python3 (make install does that)")
+    run([str(layout.programs / "carine"), "filter", "compile", "--lists", str(LISTS),
+         "--out", str(layout.state / "filtering/index.cidx")], timeout=300)
 
 
 def certificates() -> Path:

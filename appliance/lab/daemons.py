@@ -18,6 +18,7 @@ from appliance.lab.topology import (
     DNS_ADDRESS,
     LAB_DIR,
     NTP_ADDRESS,
+    SAFESEARCH,
     VHOSTS,
     WAN_NS,
     WAN_TCP_PORTS,
@@ -73,6 +74,8 @@ def start_wan(state: LabState, plan: Plan, ca_dir: Path) -> None:
         "# The simulated internet's DNS: every name is the lab's web server.\n"
         "no-resolv\nno-hosts\nbind-interfaces\n"
         f"listen-address={DNS_ADDRESS}\naddress=/#/{WEB_ADDRESS}\n"
+        + "".join(f"address=/{name}/{address}\n" for name, address in SAFESEARCH.items())
+        +
         f"pid-file={wan}/dnsmasq.pid\nlog-queries\n",
         encoding="utf-8",
     )
@@ -109,12 +112,39 @@ def start_appliance(state: LabState, plan: Plan) -> None:
            ["chronyd", "-d", "-x", "-f", str(layout.etc("chrony/chrony.conf"))])
     netns.wait_for("appliance NTP", lambda: netns.listening(APPLIANCE_NS, "udp", 123))
     if plan.site.filtering.enabled:
+        start_filtering(state, plan)
         squid_conf = layout.etc("squid/squid.conf")
         _start(state, "squid", "appliance", APPLIANCE_NS, ["squid", "-N", "-f", str(squid_conf)])
         proxy = plan.site.filtering.proxy
         ports = (proxy.port, proxy.intercept_http, proxy.intercept_https)
         netns.wait_for("Squid", lambda: all(
             netns.listening(APPLIANCE_NS, "tcp", p) for p in ports), timeout=40)
+
+
+def start_filtering(state: LabState, plan: Plan) -> None:
+    """The DNS views (after the runtime files they read) and the block page, as the appliance
+    runs them: through CARINE's own commands, like a technician would."""
+    layout = plan.layout
+    config = str(layout.etc("carine/filtering.json"))
+    netns.in_ns(APPLIANCE_NS, [str(layout.programs / "carine"), "filter", "dns-refresh",
+                               "--config", config], timeout=60)
+    for view in sorted(layout.etc("carine/dns-views").glob("*.conf")):
+        port = int(next(line for line in view.read_text().splitlines()
+                        if line.startswith("port=")).split("=", 1)[1])
+        logfile = f"--log-facility={layout.log}/dns-{view.stem}.log"
+        _start(state, f"dns-{view.stem}", "appliance", APPLIANCE_NS,
+               ["dnsmasq", "-k", "-C", str(view), logfile])
+        netns.wait_for(f"DNS view {view.stem}", _listening_udp(port))
+    page = plan.site.filtering.block_page_port
+    _start(state, "blockpage", "appliance", APPLIANCE_NS,
+           [str(layout.programs / "carine-blockpage"), "--config", config, "--port", str(page),
+            "--bind", "0.0.0.0",  # noqa: S104 - every zone reaches it; nftables guards the port
+            "--secret-file", str(layout.state / "filtering/blockpage.key")])
+    netns.wait_for("block page", lambda: netns.listening(APPLIANCE_NS, "tcp", page))
+
+
+def _listening_udp(port: int) -> Callable[[], bool]:
+    return lambda: netns.listening(APPLIANCE_NS, "udp", port)
 
 
 def start_clients(state: LabState, plan: Plan) -> None:

@@ -4,6 +4,7 @@ Pure: nothing here touches the machine. Simulated internet addresses come from 1
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
@@ -34,6 +35,18 @@ VHOSTS = (
     "gar.education.fr",
     "www.example.org",
 )
+# The search engines' SafeSearch hosts, each with an address of its own, so that a test can tell
+# a SafeSearch answer from the catch-all one.
+SAFESEARCH = {
+    "forcesafesearch.google.com": IPv4Address("198.18.2.1"),
+    "restrict.youtube.com": IPv4Address("198.18.2.2"),
+    "restrictmoderate.youtube.com": IPv4Address("198.18.2.3"),
+    "strict.bing.com": IPv4Address("198.18.2.4"),
+    "safe.duckduckgo.com": IPv4Address("198.18.2.5"),
+}
+# Where the lab takes its filtering lists from (the real UT1 subset beside the repository).
+LISTS = Path(os.environ.get("CARINE_LAB_LISTS", "")) if os.environ.get("CARINE_LAB_LISTS") \
+    else Path(__file__).resolve().parents[3] / "shared" / "data" / "ut1-subset.tar.xz"
 # TCP ports where the simulated internet accepts connections besides the web (mail, ssh...).
 WAN_TCP_PORTS = (22, 465, 587, 993, 8080)
 WAN_UDP_PORTS = (443, 4500)

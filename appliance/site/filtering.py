@@ -151,6 +151,8 @@ class Proxy(Section):
     """Squid's memory cache size."""
     helpers: int = Field(default=4, ge=1, le=64)
     """Filtering helper processes at most (they share one mapped index)."""
+    decision_cache_seconds: int = Field(default=10, ge=0, le=3600)
+    """How long Squid reuses a decision: a teacher's opening or its end takes this long at most."""
 
 
 class Filtering(Section):
