@@ -62,5 +62,22 @@ class LabDriver:
         path = lab_layout().log / "squid" / "access.log"
         return path.read_text(encoding="utf-8") if path.exists() else ""
 
+    def log(self, name: str) -> str:
+        """A log file of the lab (under /run/carine-lab/log)."""
+        path = lab_layout().log / name
+        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
+    @property
+    def store_path(self) -> Path:
+        return lab_layout().state / "state.sqlite"
+
+    @property
+    def programs(self) -> Path:
+        return lab_layout().programs
+
+    @property
+    def filter_config(self) -> Path:
+        return lab_layout().etc("carine/filtering.json")
+
     def nft(self, *args: str) -> Result:
         return self.exec("appliance", ["nft", *args])
