@@ -10,12 +10,14 @@ import argparse
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 from appliance.errors import CarineError
 from filtering.config import FilterConfig
+from filtering.counters import Counters
 from filtering.decide import Answer, Decider, Lists, Request
 
 log = logging.getLogger("carine.filter")
@@ -47,13 +49,16 @@ def format_answer(channel: bytes, answer: Answer) -> bytes:
 
 
 def serve(decider: Decider, read: Callable[[int], bytes], write: Callable[[bytes], object],
-          chunk: int = 1 << 16) -> int:
+          chunk: int = 1 << 16, counters: Counters | None = None) -> int:
     """Answer every line until end of input; returns how many lines were answered."""
     pending = b""
     answered = 0
+    counters = counters or Counters(None)
+    clock = time.perf_counter
     while True:
         data = read(chunk)
         if not data:
+            counters.flush(force=True)
             return answered
         pending += data
         *lines, pending = pending.split(b"\n")
@@ -66,14 +71,22 @@ def serve(decider: Decider, read: Callable[[int], bytes], write: Callable[[bytes
                     log.error("malformed request line: %r", line[:200])
                     out.append(channel + b" BH message=malformed\n")
                 continue
+            started = clock()
             try:
-                out.append(format_answer(channel, decider.decide(req)))
+                answer = decider.decide(req)
             except Exception:  # one bad request must not take the helper down
                 log.exception("decision failed for %r", line[:200])
+                counters.errors += 1
                 out.append(channel + b" ERR decision=block reason=error\n")
+                continue
+            notes = answer.notes
+            counters.decided(notes.get("profile", "-"), notes.get("category", "-"),
+                             notes.get("decision", "-"), clock() - started)
+            out.append(format_answer(channel, answer))
             answered += 1
         if out:
             write(b"".join(out))
+        counters.flush()
 
 
 def open_index(path: Path) -> Lists:
@@ -101,7 +114,13 @@ def main(argv: list[str] | None = None) -> int:
         out.write(data)
         out.flush()
 
-    serve(decider, lambda n: os.read(0, n), write)
+    stats = decider.config.run / "filtering" / f"helper-{os.getpid()}.json"
+    meta = getattr(decider.lists, "meta", None)
+    counters = Counters(stats, meta if isinstance(meta, dict) else None)
+    try:
+        serve(decider, lambda n: os.read(0, n), write, counters=counters)
+    finally:
+        stats.unlink(missing_ok=True)  # a helper that is gone has nothing to report
     return 0
 
 

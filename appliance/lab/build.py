@@ -57,6 +57,9 @@ def provision_filtering(lab: Plan) -> None:
     layout.state.chmod(0o2770)
     (layout.state / "filtering").mkdir(exist_ok=True)
     shutil.chown(layout.state / "filtering", group="proxy")
+    # Each helper process writes its counters here for the exporter.
+    (layout.run / "filtering").mkdir(exist_ok=True)
+    shutil.chown(layout.run / "filtering", user="proxy", group="proxy")
     if not LISTS.exists():
         raise CarineError(f"the lab's filtering lists are missing: {LISTS}",
                           "set CARINE_LAB_LISTS to a UT1 archive or folder")

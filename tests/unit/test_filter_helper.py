@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,3 +163,21 @@ def test_answer_values_never_break_the_protocol() -> None:
     line = format_answer(b"9", Answer(False, {"message": "a b\nc", "category": "x=y"}))
     assert line.count(b"\n") == 1 and line.endswith(b"\n")
     assert b" " not in line.split(b" ERR ", 1)[1].replace(b" category=", b"")
+
+
+def test_counters_count_decisions_by_profile_category_and_action(decider: Decider,
+                                                                  tmp_path: Path) -> None:
+    from filtering.counters import Counters, read_all
+
+    counters = Counters(tmp_path / "helper-1.json", {"created": "2026-11-23T00:00:00+00:00"})
+    lines = [b"1 10.30.0.57 - GET jeux.example / -\n", b"2 10.30.0.57 - GET jeux.example / -\n",
+             b"3 10.20.0.60 - GET jeux.example / -\n", b""]
+    serve(decider, lambda _: lines.pop(0), lambda _: None, counters=counters)
+    (stats,) = read_all(tmp_path)
+    rows: Any = stats["decisions"]
+    decisions = {(d["profile"], d["category"], d["action"]): d["count"] for d in rows}
+    assert decisions == {("eleve", "games", "block"): 2, ("enseignant", "-", "allow"): 1}
+    latency: Any = stats["latency_counts"]
+    assert sum(latency) == 3
+    assert stats["index"] == {"created": "2026-11-23T00:00:00+00:00", "source": None,
+                              "sha256": None}
