@@ -5,6 +5,7 @@ the lab's web server; each client takes its address from the appliance with busy
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 from collections.abc import Callable
@@ -17,6 +18,9 @@ from appliance.lab.topology import (
     CLIENT_TCP_PORTS,
     DNS_ADDRESS,
     LAB_DIR,
+    LIST_MIRROR,
+    LIST_PATH,
+    LISTS,
     NTP_ADDRESS,
     SAFESEARCH,
     VHOSTS,
@@ -81,8 +85,10 @@ def start_wan(state: LabState, plan: Plan, ca_dir: Path) -> None:
     )
     _start(state, "dnsmasq", "wan", WAN_NS, ["dnsmasq", "-k", "-C", str(conf),
                                              "--log-facility=-"])
+    mirror = wan / "mirror"
+    _fill_mirror(mirror / LIST_PATH)
     argv = [_python(), "-m", "appliance.lab.servers", "--node", "wan", "--web",
-            "--bind", str(WEB_ADDRESS),
+            "--bind", str(WEB_ADDRESS), f"--static={LIST_MIRROR}={mirror}",
             "--ca", str(ca_dir), "--certs", str(wan / "certs")]
     argv += [f"--tcp={p}" for p in WAN_TCP_PORTS] + [f"--udp={p}" for p in WAN_UDP_PORTS]
     _start(state, "web", "wan", WAN_NS, argv, env={"PYTHONPATH": _source_root()})
@@ -99,6 +105,17 @@ def start_wan(state: LabState, plan: Plan, ca_dir: Path) -> None:
     netns.wait_for("WAN NTP", lambda: netns.listening(WAN_NS, "udp", 123))
     netns.wait_for("WAN web", lambda: all(netns.listening(WAN_NS, "tcp", p) for p in (80, 443)))
     state.info["vhosts"] = list(VHOSTS)
+
+
+def _fill_mirror(folder: Path) -> None:
+    """The real lists as their publisher serves them: the archive and its MD5SUM.LST."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not LISTS.is_file():
+        return
+    archive = folder / LISTS.name
+    shutil.copyfile(LISTS, archive)
+    digest = hashlib.md5(archive.read_bytes(), usedforsecurity=False).hexdigest()
+    (folder / "MD5SUM.LST").write_text(f"{digest}  {archive.name}\n", encoding="utf-8")
 
 
 def start_appliance(state: LabState, plan: Plan) -> None:

@@ -56,13 +56,18 @@ class CertificateMint:
 
 
 class Page(BaseHTTPRequestHandler):
-    """Answers every GET with one line naming the virtual host, scheme and the client seen."""
+    """Answers every GET with one line naming the virtual host, scheme and the client seen;
+    hosts given a folder (the list mirror) serve its files instead."""
 
     server_version = "carine-wan"
     sys_version = ""
+    static: dict[str, Path] = {}  # noqa: RUF012 - set once at start, read by every handler
 
     def do_GET(self) -> None:
         host = (self.headers.get("Host") or "-").split(":")[0]
+        if host in self.static:
+            self._file(self.static[host])
+            return
         scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
         body = (f"carine-wan host={host} scheme={scheme} path={self.path} "
                 f"client={self.client_address[0]}\n").encode()
@@ -71,6 +76,19 @@ class Page(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _file(self, root: Path) -> None:
+        relative = Path(self.path.split("?", 1)[0].lstrip("/"))
+        target = (root / relative).resolve()
+        if root.resolve() not in target.parents or not target.is_file():
+            self.send_error(404)
+            return
+        data = target.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:
         sys.stdout.write(f"{self.client_address[0]} {format % args}\n")
@@ -146,11 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--web", action="store_true", help="serve HTTP on 80 and HTTPS on 443")
     p.add_argument("--ca", type=Path, help="folder with ca.pem and ca.key (for --web)")
     p.add_argument("--certs", type=Path, help="folder for minted certificates (for --web)")
+    p.add_argument("--static", action="append", default=[], metavar="HOST=DIR",
+                   help="serve the files of DIR for virtual host HOST (the list mirror)")
     p.add_argument("--tcp", type=int, action="append", default=[])
     p.add_argument("--udp", type=int, action="append", default=[])
     args = p.parse_args(argv)
     socketserver.TCPServer.allow_reuse_address = True
     servers: list[socketserver.BaseServer] = []
+    Page.static = {host: Path(folder) for host, folder in
+                   (item.split("=", 1) for item in args.static)}
     if args.web:
         args.certs.mkdir(parents=True, exist_ok=True)
         mint = CertificateMint(args.ca, args.certs)

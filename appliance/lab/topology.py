@@ -44,6 +44,9 @@ SAFESEARCH = {
     "strict.bing.com": IPv4Address("198.18.2.4"),
     "safe.duckduckgo.com": IPv4Address("198.18.2.5"),
 }
+# The simulated internet's mirror of the UT1 lists (as their publisher lays them out).
+LIST_MIRROR = "dsi.ut-capitole.fr"
+LIST_PATH = "blacklists/download"
 # Where the lab takes its filtering lists from (the real UT1 subset beside the repository).
 LISTS = Path(os.environ.get("CARINE_LAB_LISTS", "")) if os.environ.get("CARINE_LAB_LISTS") \
     else Path(__file__).resolve().parents[3] / "shared" / "data" / "ut1-subset.tar.xz"
