@@ -9,10 +9,14 @@ import logging
 import os
 import signal
 import socket
+from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from filtering.dns import TARGETS
+from filtering.config import FilterConfig
+from filtering.dns import BLOCKED_SERVERS, SAFESEARCH_HOSTS, TARGETS
+from filtering.index import Index
 
 log = logging.getLogger("carine.filter")
 # Always refused in a blocking view: Firefox's canary (an NXDOMAIN here turns its default DoH
@@ -22,7 +26,21 @@ ALWAYS_REFUSED = (
     "mozilla.cloudflare-dns.com", "chrome.cloudflare-dns.com", "one.one.one.one", "dns.quad9.net",
     "doh.opendns.com", "dns.nextdns.io", "dns.adguard.com", "doh.cleanbrowsing.org",
 )
+CIRCUMVENTION = ("redirector", "vpn", "doh", "remote-control")  # D-FIL-3
 Resolver = Callable[[str], list[str]]
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What one refresh did."""
+
+    resolved: int  # SafeSearch hosts resolved
+    refused: int  # names the blocking views refuse
+    told: int  # running views told to re-read
+
+    def __str__(self) -> str:
+        return (f"SafeSearch hosts resolved: {self.resolved}; names refused by DNS: "
+                f"{self.refused:,}; views reloaded: {self.told}")
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -75,6 +93,15 @@ def _safe(name: str) -> bool:
     return bool(name) and all(ch.isalnum() or ch in "-._" for ch in name)
 
 
+def count_refusals(log_text: str) -> Counter[str]:
+    """How often each refused name was asked, from a view's dnsmasq log (D-FIL-3 attempts)."""
+    found: Counter[str] = Counter()
+    for line in log_text.splitlines():
+        if line.endswith(" is NXDOMAIN") and ": config " in line:
+            found[line.rsplit(": config ", 1)[1].removesuffix(" is NXDOMAIN")] += 1
+    return found
+
+
 def reload_views(run_dir: Path) -> int:
     """SIGHUP every running DNS view (by its PID file); returns how many were told."""
     told = 0
@@ -85,3 +112,14 @@ def reload_views(run_dir: Path) -> int:
         except (OSError, ValueError) as exc:
             log.error("cannot reload the DNS view of %s: %s", pidfile, exc)
     return told
+
+
+def refresh(config: FilterConfig, reload: bool, resolve: Resolver = system_resolver) -> Refreshed:
+    """Rewrite both runtime files from the index ``config`` names and, if ``reload``, tell the
+    running views (``carine filter dns-refresh``, and after each list update)."""
+    resolved = write_safesearch_hosts(config.run / SAFESEARCH_HOSTS, resolve)
+    floor = config.filtering.national.pupil_categories
+    circumvention = [c for c in floor if c in CIRCUMVENTION]
+    with Index.open(config.index) as index:
+        refused = write_refused_names(config.run / BLOCKED_SERVERS, index.domains(circumvention))
+    return Refreshed(resolved, refused, reload_views(config.run) if reload else 0)
