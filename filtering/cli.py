@@ -1,4 +1,4 @@
-"""``carine filter ...``: compile the lists into an index, look URLs up, make a synthetic tree.
+"""``carine filter ...``: compile or update the lists' index, look URLs up, make a synthetic tree.
 
 Registered on the ``carine`` command through the ``carine.commands`` entry point."""
 
@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from appliance.errors import CarineError
+from filtering.updatecli import register_update
 
 
 def _compile(args: argparse.Namespace) -> int:
@@ -59,19 +60,9 @@ def _lookup(args: argparse.Namespace) -> int:
 
 def _dns_refresh(args: argparse.Namespace) -> int:
     from filtering.config import FilterConfig
-    from filtering.dns import BLOCKED_SERVERS, SAFESEARCH_HOSTS
-    from filtering.dnsstate import reload_views, write_refused_names, write_safesearch_hosts
-    from filtering.index import Index
+    from filtering.dnsstate import refresh
 
-    config = FilterConfig.load(args.config)
-    resolved = write_safesearch_hosts(config.run / SAFESEARCH_HOSTS)
-    floor = config.filtering.national.pupil_categories
-    circumvention = [c for c in floor if c in ("redirector", "vpn", "doh", "remote-control")]
-    with Index.open(config.index) as index:
-        refused = write_refused_names(config.run / BLOCKED_SERVERS, index.domains(circumvention))
-    told = reload_views(config.run) if args.reload else 0
-    print(f"SafeSearch hosts resolved: {resolved}; names refused by DNS: {refused:,}; "
-          f"views reloaded: {told}")
+    print(refresh(FilterConfig.load(args.config), args.reload))
     return 0
 
 
@@ -121,6 +112,8 @@ def register(sub: Any) -> None:
     c.add_argument("--config", type=Path, required=True, help="the rendered filtering.json")
     c.add_argument("--reload", action="store_true", help="tell the running views to re-read")
     c.set_defaults(func=_dns_refresh)
+
+    register_update(cmds)
 
     c = cmds.add_parser("synth", help="the real lists plus synthetic domains, for benchmarks")
     c.add_argument("--lists", type=Path, required=True, help="the real UT1 tree")

@@ -114,10 +114,10 @@ def reload_views(run_dir: Path) -> int:
     return told
 
 
-def refresh(config: FilterConfig, reload: bool, resolve: Resolver = system_resolver) -> Refreshed:
+def refresh(config: FilterConfig, reload: bool, resolve: Resolver | None = None) -> Refreshed:
     """Rewrite both runtime files from the index ``config`` names and, if ``reload``, tell the
     running views (``carine filter dns-refresh``, and after each list update)."""
-    resolved = write_safesearch_hosts(config.run / SAFESEARCH_HOSTS, resolve)
+    resolved = write_safesearch_hosts(config.run / SAFESEARCH_HOSTS, resolve or system_resolver)
     floor = config.filtering.national.pupil_categories
     circumvention = [c for c in floor if c in CIRCUMVENTION]
     with Index.open(config.index) as index:
