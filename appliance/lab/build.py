@@ -49,8 +49,8 @@ def render_and_check(lab: Plan) -> None:
 
 
 def provision_filtering(lab: Plan) -> None:
-    """The lists compiled into the index, and a state store the proxy's helpers may write
-    (they run as Squid's user): what a list update and the image's first boot do on a box."""
+    """A state store the proxy's helpers may write (they run as Squid's user), as the image's
+    first boot prepares it; the lists come later, by a real update from the lab's mirror."""
     layout = lab.layout
     # The store is shared by the helpers (user proxy) and the block page: group proxy, setgid.
     shutil.chown(layout.state, group="proxy")
@@ -62,15 +62,13 @@ def provision_filtering(lab: Plan) -> None:
     shutil.chown(layout.run / "filtering", user="proxy", group="proxy")
     if not LISTS.exists():
         raise CarineError(f"the lab's filtering lists are missing: {LISTS}",
-                          "set CARINE_LAB_LISTS to a UT1 archive or folder")
+                          "set CARINE_LAB_LISTS to a UT1 archive")
     helper = layout.programs / "carine-filter-helper"
     probe = run(["runuser", "-u", "proxy", "--", str(helper), "--help"], check=False)
     if not probe.ok:
         raise CarineError(f"Squid's user cannot run {helper}: {probe.output()[-300:]}",
                           "the checkout and its .venv must be readable by others (not under "
                           "/root), with Debian's python3 (make install does that)")
-    run([str(layout.programs / "carine"), "filter", "compile", "--lists", str(LISTS),
-         "--out", str(layout.state / "filtering/index.cidx")], timeout=300)
 
 
 def certificates() -> Path:

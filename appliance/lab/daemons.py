@@ -143,8 +143,12 @@ def start_filtering(state: LabState, plan: Plan) -> None:
     runs them: through CARINE's own commands, like a technician would."""
     layout = plan.layout
     config = str(layout.etc("carine/filtering.json"))
-    netns.in_ns(APPLIANCE_NS, [str(layout.programs / "carine"), "filter", "dns-refresh",
-                               "--config", config], timeout=60)
+    # The lists arrive as on a school's box: downloaded from the mirror, checked, compiled,
+    # switched in; the same command writes the DNS views' files.
+    mirror = f"http://{LIST_MIRROR}/{LIST_PATH}"
+    netns.in_ns(APPLIANCE_NS, [
+        str(layout.programs / "carine"), "filter", "update", "--source", f"{mirror}/{LISTS.name}",
+        "--checksum-url", f"{mirror}/MD5SUM.LST", "--dns-config", config], timeout=300)
     for view in sorted(layout.etc("carine/dns-views").glob("*.conf")):
         port = int(next(line for line in view.read_text().splitlines()
                         if line.startswith("port=")).split("=", 1)[1])

@@ -124,3 +124,30 @@ def test_helper_survives_garbage_and_squid_keeps_filtering(lab: LabDriver) -> No
                                                  f"{GAMES} / - -\\n' | {' '.join(helper)}"])
     lines = garbage.stdout.splitlines()
     assert lines[0] == "1 BH message=malformed" and lines[1].startswith("2 ERR ")
+
+
+MIRROR = "http://dsi.ut-capitole.fr/blacklists/download"
+
+
+def _update(lab: LabDriver, *args: str):
+    return lab.exec("appliance", [str(lab.programs / "carine"), "filter", "update",
+                                  "--dns-config", str(lab.filter_config), *args], timeout=300)
+
+
+def test_a_corrupt_update_is_refused_and_the_old_index_keeps_serving(lab: LabDriver) -> None:
+    from appliance.lab.topology import LAB_DIR, LIST_PATH
+
+    current = (lab.store_path.parent / "filtering/index.cidx").resolve()
+    bad = LAB_DIR / "wan/mirror" / LIST_PATH / "broken.tar.gz"
+    good = next((LAB_DIR / "wan/mirror" / LIST_PATH).glob("*.tar.xz"))
+    bad.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 3])  # a cut download
+    refused = _update(lab, "--source", f"{MIRROR}/broken.tar.gz")
+    assert refused.returncode == 2, refused.output()
+    assert (lab.store_path.parent / "filtering/index.cidx").resolve() == current
+    # Filtering goes on exactly as before.
+    assert not lab.curl(PUPIL, "https://www.miniclip.com/").ok
+    assert lab.curl(PUPIL, "https://ent.auvergnerhonealpes.fr/").ok
+    # A checksum that does not match is refused the same way.
+    wrong = _update(lab, "--source", f"{MIRROR}/{good.name}", "--checksum", "0" * 32)
+    assert wrong.returncode == 2 and "checksum" in wrong.output().lower()
+    assert (lab.store_path.parent / "filtering/index.cidx").resolve() == current
