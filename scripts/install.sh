@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   nftables dnsmasq-base squid-openssl chrony busybox iproute2 procps
-  curl openssl ca-certificates iputils-ping python3 python3-venv make
+  curl openssl ca-certificates iputils-ping bind9-dnsutils python3 python3-venv make
 )
 
 missing=()

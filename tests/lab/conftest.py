@@ -12,7 +12,7 @@ from appliance.lab import commands
 from appliance.lab.driver import LabDriver
 
 SITE = Path(__file__).resolve().parents[2] / "examples" / "site.yaml"
-TOOLS = ("ip", "nft", "dnsmasq", "squid", "busybox", "curl", "ss", "openssl")
+TOOLS = ("ip", "nft", "dnsmasq", "squid", "busybox", "curl", "ss", "dig", "chronyd", "runuser")
 
 
 def _require_lab() -> None:
