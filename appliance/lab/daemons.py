@@ -209,7 +209,7 @@ def require_tools() -> None:
     """Fail early, naming what is missing, rather than half-way through ``up``."""
     from appliance.errors import CarineError
 
-    missing = [t for t in ("ip", "nft", "dnsmasq", "squid", "busybox", "ss")
+    missing = [t for t in ("ip", "nft", "dnsmasq", "squid", "busybox", "ss", "chronyd", "runuser")
                if shutil.which(t) is None]
     if missing:
         raise CarineError(f"the lab needs {', '.join(missing)}", "run `make install`")
