@@ -1,2 +1,2 @@
-"""Supervision for the académie: probes of the ENT and national services, the Prometheus
-exporter, alert rules and dashboards (D-SUP-*). Filled by the supervision issue."""
+"""Supervision for the académie (D-SUP-*): the Prometheus exporter of the appliance's health
+and counters, the metric catalogue, and (with the supervision issue) probes, rules, dashboards."""

@@ -65,6 +65,11 @@ def input_rules(site: Site, contributions: Sequence[Contribution]) -> list[Rule]
         if ifs:
             rules.append(Rule(f"iifname {_ifset(ifs)} {op.proto} dport {_ports(ports)}",
                               f"{op.service}: {op.comment}"))
+        if isinstance(op, Opening) and op.uplink_sources:
+            sources = "{ " + ", ".join(map(str, op.uplink_sources)) + " }"
+            rules.append(Rule(f'iifname "{site.uplink.interface}" ip saddr {sources} '
+                              f"{op.proto} dport {_ports(ports)}",
+                              f"{op.service}: {op.comment}, from the uplink"))
     return rules
 
 

@@ -136,6 +136,12 @@ def start_appliance(state: LabState, plan: Plan) -> None:
         ports = (proxy.port, proxy.intercept_http, proxy.intercept_https)
         netns.wait_for("Squid", lambda: all(
             netns.listening(APPLIANCE_NS, "tcp", p) for p in ports), timeout=40)
+    if plan.site.monitoring.enabled:
+        port = plan.site.monitoring.metrics_port
+        _start(state, "exporter", "appliance", APPLIANCE_NS,
+               [str(layout.programs / "carine-exporter"), "--config",
+                str(layout.etc("carine/monitoring.json"))])
+        netns.wait_for("metrics exporter", lambda: netns.listening(APPLIANCE_NS, "tcp", port))
 
 
 def start_filtering(state: LabState, plan: Plan) -> None:

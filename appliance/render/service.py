@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -24,6 +25,8 @@ class Opening:
     ports: tuple[int, ...]
     zones: tuple[str, ...]
     comment: str = ""
+    uplink_sources: tuple[IPv4Network, ...] = ()
+    """Addresses allowed to reach these ports through the uplink (e.g. the académie)."""
 
 
 @dataclass(frozen=True)

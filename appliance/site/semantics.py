@@ -188,6 +188,9 @@ def _services(site: Site) -> Iterator[Problem]:
             yield Problem(f"filtering.profiles.{name}.allowed_categories",
                           "allow_only needs the categories that stay reachable",
                           "e.g. allowed_categories: [child, liste_blanche]")
+    if site.monitoring.enabled and site.monitoring.metrics_password_hash is None:
+        yield Problem("monitoring.metrics_password_hash", "the metrics endpoint needs a password",
+                      "make its hash with: carine monitor hash-password")
     if not site.filtering.enabled:
         for i, zone in enumerate(site.zones):
             if zone.internet is Internet.FILTERED:

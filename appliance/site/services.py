@@ -4,6 +4,8 @@ Each has defaults that make sense for a school, so a small site file stays small
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
+
 from pydantic import Field
 
 from appliance.site.base import Port, Section
@@ -51,4 +53,12 @@ class Monitoring(Section):
     enabled: bool = True
     """Expose metrics for the académie's Prometheus."""
     metrics_port: Port = 9108
-    """Port of the /metrics endpoint, reachable from managing zones."""
+    """Port of the /metrics endpoint, reachable from managing zones and the scrapers only."""
+    scrapers: tuple[IPv4Network, ...] = ()
+    """The académie's Prometheus addresses, allowed to scrape through the uplink."""
+    metrics_user: str = Field(default="prometheus", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    """User name of the /metrics basic authentication."""
+    metrics_password_hash: str | None = Field(default=None, pattern=r"^\$argon2id\$")
+    """argon2id hash of its password (`carine monitor hash-password` makes one)."""
+    objective: float = Field(default=99.5, gt=0, le=100)
+    """Monthly availability objective of each probed service, in percent (D-SUP-3)."""

@@ -1,0 +1,171 @@
+"""Read the appliance's state at scrape time into metric families: daemons, configuration,
+filtering counters and lists, DNS refusals, certificates, disk. Cheap file reads only."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+)
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from monitoring.catalogue import BY_NAME
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the appliance keeps what the exporter reads (from monitoring.json)."""
+
+    uai: str
+    state: Path
+    run: Path
+    log: Path
+    manifest: Path
+    daemons: tuple[str, ...]
+
+    @classmethod
+    def from_config(cls, doc: dict[str, Any]) -> Paths:
+        return cls(doc["uai"], Path(doc["state"]), Path(doc["run"]), Path(doc["log"]),
+                   Path(doc["manifest"]), tuple(doc["daemons"]))
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _gauge(name: str, extra: tuple[str, ...] = ()) -> GaugeMetricFamily:
+    spec = BY_NAME[name]
+    return GaugeMetricFamily(name, spec.help, labels=("uai", *spec.labels, *extra))
+
+
+def _counter(name: str) -> CounterMetricFamily:
+    spec = BY_NAME[name]
+    return CounterMetricFamily(name.removesuffix("_total"), spec.help,
+                               labels=("uai", *spec.labels))
+
+
+def _alive(pidfile: Path) -> bool:
+    try:
+        pid = int(pidfile.read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
+
+
+class ApplianceCollector(Collector):
+    """Collects every metric the appliance has data for, labelled with its UAI."""
+
+    def __init__(self, paths: Paths) -> None:
+        self.p = paths
+        try:
+            self.version = version("carine")
+        except PackageNotFoundError:
+            self.version = "unknown"
+
+    def collect(self) -> Iterator[Metric]:
+        uai = self.p.uai
+        info = InfoMetricFamily("carine_build", BY_NAME["carine_build_info"].help,
+                                labels=("uai",))
+        info.add_metric([uai], {"version": self.version})
+        yield info
+        generation = _gauge("carine_config_generation")
+        if self.p.manifest.exists():
+            generation.add_metric([uai], self.p.manifest.stat().st_mtime)
+        yield generation
+        up = _gauge("carine_daemon_up")
+        for daemon in self.p.daemons:
+            up.add_metric([uai, daemon], float(_alive(self.p.run / f"{daemon}.pid")))
+        yield up
+        yield from self._filtering(uai)
+        yield from self._certificates(uai)
+        disk = _gauge("carine_disk_free_bytes")
+        for path in (self.p.state, self.p.log):
+            if path.exists():
+                disk.add_metric([uai, str(path)], shutil.disk_usage(path).free)
+        yield disk
+
+    def _filtering(self, uai: str) -> Iterator[Metric]:
+        decisions = _counter("carine_filter_decisions_total")
+        totals: dict[tuple[str, str, str], float] = {}
+        buckets: list[float] = []
+        counts: list[float] = []
+        latency_sum = 0.0
+        for stats in (_json(p) for p in sorted((self.p.run / "filtering").glob("helper-*.json"))):
+            if not isinstance(stats, dict):
+                continue
+            for row in stats.get("decisions", []):
+                key = (row["profile"], row["category"], row["action"])
+                totals[key] = totals.get(key, 0) + row["count"]
+            buckets = stats.get("latency_buckets", buckets)
+            row_counts = stats.get("latency_counts", [])
+            counts = [a + b for a, b in zip(counts or [0] * len(row_counts), row_counts,
+                                            strict=False)]
+            latency_sum += stats.get("latency_sum", 0.0)
+        for (profile, category, action), count in sorted(totals.items()):
+            decisions.add_metric([uai, profile, category, action], count)
+        yield decisions
+        hist = HistogramMetricFamily("carine_filter_decision_seconds",
+                                     BY_NAME["carine_filter_decision_seconds"].help,
+                                     labels=("uai",))
+        if counts:
+            cumulative, running = [], 0.0
+            for bound, count in zip([*buckets, float("inf")], counts, strict=False):
+                running += count
+                cumulative.append((str(bound) if bound != float("inf") else "+Inf", running))
+            hist.add_metric([uai], cumulative, latency_sum)
+        yield hist
+        yield from self._lists(uai)
+
+    def _lists(self, uai: str) -> Iterator[Metric]:
+        status = _json(self.p.state / "filtering/generations/status.json") or {}
+        age, domains = _gauge("carine_filter_lists_age_seconds"), \
+            _gauge("carine_filter_lists_domains")
+        created = status.get("generation_created")
+        if created:
+            from datetime import datetime
+
+            age.add_metric([uai], time.time() - datetime.fromisoformat(created).timestamp())
+        if status.get("domains") is not None:
+            domains.add_metric([uai], float(status["domains"]))
+        yield age
+        yield domains
+        success = _gauge("carine_filter_update_last_success_timestamp_seconds")
+        last = status.get("last_success")
+        if last:
+            from datetime import datetime
+
+            success.add_metric([uai], datetime.fromisoformat(last).timestamp())
+        yield success
+        result = _gauge("carine_filter_update_last_result")
+        if status.get("result"):
+            for name in ("ok", "refused", "error"):
+                result.add_metric([uai, name], float(status["result"] == name))
+        yield result
+
+    def _certificates(self, uai: str) -> Iterator[Metric]:
+        expiry = _gauge("carine_certificate_expiry_timestamp_seconds")
+        for pem in sorted((self.p.state / "tls").glob("*.pem")):
+            try:
+                cert = x509.load_pem_x509_certificate(pem.read_bytes())
+            except (OSError, ValueError):
+                continue
+            expiry.add_metric([uai, pem.stem], cert.not_valid_after_utc.timestamp())
+        yield expiry

@@ -1,0 +1,113 @@
+"""The appliance's Prometheus endpoint: /metrics behind basic authentication (argon2id hash),
+served by cheroot; nftables lets only the managing zones and the académie's scrapers reach it."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from prometheus_client import CollectorRegistry, make_wsgi_app
+
+from appliance.errors import CarineError
+from appliance.wsgi import serve
+from monitoring.collect import ApplianceCollector, Paths
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger("carine.exporter")
+
+
+class BasicAuth:
+    """WSGI middleware: 401 unless the request carries the configured user and password.
+
+    argon2 costs tens of milliseconds by design; a scrape must answer in a few, so a verified
+    password is remembered by its SHA-256 for the life of the process."""
+
+    def __init__(self, app: WSGIApplication, user: str, password_hash: str) -> None:
+        self.app, self.user, self.hash = app, user, password_hash
+        self.hasher = PasswordHasher()
+        self.verified: set[bytes] = set()
+
+    def _allowed(self, header: str) -> bool:
+        if not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        if not hmac.compare_digest(user, self.user):
+            return False
+        digest = hashlib.sha256(password.encode()).digest()
+        if digest in self.verified:
+            return True
+        try:
+            self.hasher.verify(self.hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        self.verified.add(digest)
+        return True
+
+    def __call__(self, environ: WSGIEnvironment, start: StartResponse) -> Iterable[bytes]:
+        if self._allowed(environ.get("HTTP_AUTHORIZATION", "")):
+            return self.app(environ, start)
+        start("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="carine"'),
+                                   ("Content-Type", "text/plain")])
+        return [b"authentication required\n"]
+
+
+def create_app(config: dict[str, Any]) -> WSGIApplication:
+    """The authenticated /metrics application for a parsed monitoring.json."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ApplianceCollector(Paths.from_config(config)))
+    metrics: Callable[..., Iterable[bytes]] = make_wsgi_app(registry)
+    return BasicAuth(metrics, config["user"], config["password_hash"])
+
+
+def load(path: Path) -> dict[str, Any]:
+    try:
+        doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        missing = [k for k in ("uai", "port", "user", "password_hash", "state", "run", "log",
+                               "daemons") if k not in doc]
+        if missing:
+            raise KeyError(", ".join(missing))
+    except (OSError, ValueError, KeyError) as exc:
+        raise CarineError(f"cannot read the monitoring configuration {path}: {exc}",
+                          "render the site again (carine render)") from exc
+    if not doc["password_hash"]:
+        raise CarineError("no metrics password is configured",
+                          "set monitoring.metrics_password_hash in the site file")
+    return doc
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="carine-exporter", description=__doc__)
+    p.add_argument("--config", type=Path, required=True, help="the rendered monitoring.json")
+    p.add_argument("--bind", default="0.0.0.0",  # noqa: S104 - nftables decides who reaches it
+                   help="address to listen on")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="carine-exporter %(levelname)s %(message)s")
+    try:
+        config = load(args.config)
+        serve(create_app(config), args.bind, int(config["port"]), threads=4)
+    except CarineError as exc:
+        print(f"carine-exporter: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
