@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   nftables dnsmasq-base squid-openssl chrony busybox iproute2 procps
-  curl openssl ca-certificates iputils-ping bind9-dnsutils python3 python3-venv make
+  curl openssl ca-certificates iputils-ping bind9-dnsutils prometheus python3 python3-venv make
 )
 
 missing=()
@@ -18,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "install: missing Debian packages (${missing[*]}); run as root" >&2
     exit 1
   fi
-  # Squid and chrony are the appliance's daemons, not this machine's: keep their packages from
+  # Squid, chrony and Prometheus (for promtool) are not this machine's services: keep them from
   # starting host services while they install (only if no policy is in place already).
   policy=/usr/sbin/policy-rc.d
   if [ ! -e "$policy" ]; then
