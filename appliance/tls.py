@@ -5,7 +5,6 @@ Private keys are written 0600 from the first byte; nothing here is ever logged."
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 from cryptography import x509
@@ -13,15 +12,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from appliance.files import write_atomic
+
 
 def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically, readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    tmp.replace(path)
+    write_atomic(path, data, mode=0o600)
 
 
 def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:

@@ -9,6 +9,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from appliance.files import write_atomic
+
 # Latency buckets in seconds, Prometheus-style (cumulative when exported).
 BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05)
 WRITE_EVERY = 5.0
@@ -52,10 +54,7 @@ class Counters:
             return
         self.next_write = now + WRITE_EVERY
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
-            tmp.write_text(json.dumps(self.snapshot()), encoding="utf-8")
-            tmp.replace(self.path)
+            write_atomic(self.path, json.dumps(self.snapshot()))
         except OSError:
             self.path = None  # a read-only run folder must not cost a write per batch
 

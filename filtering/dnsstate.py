@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from appliance.files import write_atomic
 from filtering.config import FilterConfig
 from filtering.dns import BLOCKED_SERVERS, SAFESEARCH_HOSTS, TARGETS
 from filtering.index import Index
@@ -43,13 +44,6 @@ class Refreshed:
                 f"{self.refused:,}; views reloaded: {self.told}")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def system_resolver(name: str) -> list[str]:
     """IPv4 addresses of ``name`` through the appliance's own resolver."""
     infos = socket.getaddrinfo(name, None, socket.AF_INET, socket.SOCK_STREAM)
@@ -76,7 +70,7 @@ def write_safesearch_hosts(path: Path, resolve: Resolver = system_resolver) -> i
             addresses = previous.get(target, [])
             log.error("cannot resolve %s (%s): keeping %s", target, exc, addresses or "nothing")
         lines += [f"{address} {target}" for address in addresses]
-    _atomic_write(path, "\n".join(lines) + "\n")
+    write_atomic(path, "\n".join(lines) + "\n")
     return resolved
 
 
@@ -84,7 +78,7 @@ def write_refused_names(path: Path, domains: Iterable[str]) -> int:
     """Write the names the blocking views answer NXDOMAIN (with their subdomains)."""
     names = sorted({*ALWAYS_REFUSED, *domains})
     body = "".join(f"server=/{name}/\n" for name in names if _safe(name))
-    _atomic_write(path, "# Names refused by the blocking DNS views (D-FIL-3).\n" + body)
+    write_atomic(path, "# Names refused by the blocking DNS views (D-FIL-3).\n" + body)
     return body.count("\n")
 
 

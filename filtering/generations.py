@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from appliance.errors import CarineError
+from appliance.files import sync_folder, write_atomic
 from filtering.index import Index
 
 FOLDER = "generations"
@@ -61,28 +61,9 @@ class Manifest:
 
 
 def write_json(path: Path, doc: object) -> None:
-    """Write ``doc`` to ``path`` atomically (new file, fsync, rename, fsync of the folder)."""
+    """Write ``doc`` to ``path`` atomically, readable by the filtering group (like the index)."""
     text = json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
-                                     prefix=f".{path.name}.", suffix=".tmp") as tmp:
-        try:
-            tmp.write(text)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-            os.fchmod(tmp.fileno(), 0o644)  # like the index: readable by the filtering group
-            Path(tmp.name).replace(path)
-        except BaseException:
-            Path(tmp.name).unlink(missing_ok=True)
-            raise
-    sync_folder(path.parent)
-
-
-def sync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)  # the rename survives a power cut
-    finally:
-        os.close(fd)
+    write_atomic(path, text, mode=0o644)
 
 
 def utc_now() -> datetime:

@@ -9,12 +9,12 @@ import json
 import mmap
 import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from appliance.errors import CarineError
+from appliance.files import write_atomic
 
 MAGIC = b"CARINEIX"
 FORMAT_VERSION = 1
@@ -28,26 +28,9 @@ def _padding(length: int) -> bytes:
 
 
 def _replace(out: Path, parts: list[bytes]) -> None:
-    """Write ``parts`` to a new file beside ``out``, then rename it over ``out``: a reader
-    opens the old file or the new one, never a part of one."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp",
-                                     delete=False) as tmp:
-        try:
-            for part in parts:
-                tmp.write(part)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-            os.fchmod(tmp.fileno(), 0o644)  # the helpers run as Squid's user, not root
-            Path(tmp.name).replace(out)
-        except BaseException:
-            Path(tmp.name).unlink(missing_ok=True)
-            raise
-    directory = os.open(out.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a power cut
-    finally:
-        os.close(directory)
+    """A reader opens the old file or the new one, never a part of one; the helpers run as
+    Squid's user, not root, hence 0644."""
+    write_atomic(out, parts, mode=0o644)
 
 
 def write_index(out: Path, header: dict[str, Any], sections: dict[str, bytes]) -> int:
