@@ -36,3 +36,6 @@ def register(sub: Any) -> None:
     c = cmds.add_parser("hash-password", help="argon2id hash for monitoring.metrics_password_hash "
                         "(password read from the terminal, or one line of stdin)")
     c.set_defaults(func=_hash_password)
+    from monitoring.report_cli import register_report  # argparse only: imports nothing heavy
+
+    register_report(cmds)

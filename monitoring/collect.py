@@ -1,5 +1,5 @@
 """Read the appliance's state at scrape time into metric families: daemons, configuration,
-filtering counters and lists, DNS refusals, certificates, disk. Cheap file reads only."""
+filtering counters and lists, DNS refusals, probe results, certificates, disk. Cheap file reads."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from monitoring.catalogue import BY_NAME
+from monitoring.probes import RESULTS
+from monitoring.probes.metrics import probe_families
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class ApplianceCollector(Collector):
             up.add_metric([uai, daemon], float(_alive(self.p.run / f"{daemon}.pid")))
         yield up
         yield from self._filtering(uai)
+        yield from self._probes(uai)
         yield from self._certificates(uai)
         disk = _gauge("carine_disk_free_bytes")
         for path in (self.p.state, self.p.log):
@@ -159,6 +162,11 @@ class ApplianceCollector(Collector):
             for name in ("ok", "refused", "error"):
                 result.add_metric([uai, name], float(status["result"] == name))
         yield result
+
+    def _probes(self, uai: str) -> Iterator[Metric]:
+        # The prober writes this file every round; results too old for their interval come out
+        # as failures (probe_families), so a dead prober cannot pass for a healthy ENT.
+        yield from probe_families(_json(self.p.run / RESULTS), uai, time.time())
 
     def _certificates(self, uai: str) -> Iterator[Metric]:
         expiry = _gauge("carine_certificate_expiry_timestamp_seconds")

@@ -10,20 +10,23 @@ from pathlib import Path
 from appliance.render.layout import Layout
 from appliance.render.service import CheckResult, Contribution, Opening, RenderContext
 from appliance.site import Site
+from monitoring.probes import config as probes
 
 CONFIG = "carine/monitoring.json"
 
 
 def render_config(site: Site, layout: Layout) -> str:
-    """What the exporter reads at start (the password is only there as its argon2 hash)."""
+    """What the exporter and the prober read at start (the password is only there as its
+    argon2 hash)."""
     mon = site.monitoring
     doc = {
         "uai": site.school.uai, "port": mon.metrics_port, "user": mon.metrics_user,
         "password_hash": mon.metrics_password_hash, "state": str(layout.state),
         "run": str(layout.run), "log": str(layout.log),
         "manifest": str(layout.etc("carine/rendered.json")),
-        "daemons": ["dnsmasq", "squid", "chronyd"] if site.filtering.enabled
-        else ["dnsmasq", "chronyd"],
+        "daemons": ["dnsmasq", "squid", "chronyd", "prober"] if site.filtering.enabled
+        else ["dnsmasq", "chronyd", "prober"],
+        "probes": probes.render(site, layout),
     }
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 

@@ -142,6 +142,19 @@ def start_appliance(state: LabState, plan: Plan) -> None:
                [str(layout.programs / "carine-exporter"), "--config",
                 str(layout.etc("carine/monitoring.json"))])
         netns.wait_for("metrics exporter", lambda: netns.listening(APPLIANCE_NS, "tcp", port))
+        start_prober(state, plan)
+
+
+def start_prober(state: LabState, plan: Plan) -> None:
+    """The prober, as root in the appliance (its ICMP probe needs raw sockets); ready once it
+    has written its PID file. Its first results follow within seconds."""
+    layout = plan.layout
+    pidfile = layout.run / "prober.pid"
+    pidfile.unlink(missing_ok=True)
+    _start(state, "prober", "appliance", APPLIANCE_NS,
+           [str(layout.programs / "carine-prober"), "--config",
+            str(layout.etc("carine/monitoring.json"))])
+    netns.wait_for("prober", pidfile.exists)
 
 
 def start_filtering(state: LabState, plan: Plan) -> None:

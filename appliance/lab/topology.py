@@ -25,6 +25,7 @@ WEB_ADDRESS = IPv4Address("198.18.1.1")
 DNS_ADDRESS = IPv4Address("198.18.1.53")
 NTP_ADDRESS = IPv4Address("198.18.1.123")
 WAN_SIDE_LINK = "school0"
+LAB_CA = LAB_DIR / "wan" / "ca" / "ca.pem"
 
 # Named virtual hosts of the simulated internet: national services, an ENT, a plain site.
 VHOSTS = (
@@ -116,7 +117,11 @@ def lab_site(site: Site) -> Site:
     })
     dns = site.dns.model_copy(update={"upstreams": (DNS_ADDRESS,)})
     ntp = site.ntp.model_copy(update={"servers": (str(NTP_ADDRESS),)})
-    return site.model_copy(update={"uplink": uplink, "dns": dns, "ntp": ntp})
+    # The simulated internet's certificates come from the lab CA (build.certificates).
+    probes = site.monitoring.probes.model_copy(update={"ca_file": LAB_CA})
+    monitoring = site.monitoring.model_copy(update={"probes": probes})
+    return site.model_copy(update={"uplink": uplink, "dns": dns, "ntp": ntp,
+                                   "monitoring": monitoring})
 
 
 def plan(site: Site) -> Plan:

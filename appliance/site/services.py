@@ -9,6 +9,7 @@ from ipaddress import IPv4Network
 from pydantic import Field
 
 from appliance.site.base import Port, Section
+from appliance.site.probes import Probes
 
 
 class Portal(Section):
@@ -62,3 +63,5 @@ class Monitoring(Section):
     """argon2id hash of its password (`carine monitor hash-password` makes one)."""
     objective: float = Field(default=99.5, gt=0, le=100)
     """Monthly availability objective of each probed service, in percent (D-SUP-3)."""
+    probes: Probes = Probes()
+    """What the prober checks from inside the school (D-SUP-1)."""
