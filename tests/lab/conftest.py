@@ -10,6 +10,7 @@ import pytest
 
 from appliance.lab import commands
 from appliance.lab.driver import LabDriver
+from appliance.lab.state import LabState
 
 SITE = Path(__file__).resolve().parents[2] / "examples" / "site.yaml"
 TOOLS = ("ip", "nft", "dnsmasq", "squid", "busybox", "curl", "ss", "dig", "chronyd", "runuser")
@@ -31,8 +32,11 @@ def _require_lab() -> None:
 @pytest.fixture(scope="session")
 def lab_session():
     _require_lab()
+    # A lab someone else brought up (a developer, a benchmark) is theirs: leave it up after.
+    found_up = commands.healthy(LabState.load(commands.STATE)) and \
+        LabState.load(commands.STATE).ready
     yield
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 and not found_up:
         commands.down(quiet=True)
 
 
