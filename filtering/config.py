@@ -68,8 +68,20 @@ class FilterConfig:
 
     def zone_of(self, client: str) -> ZoneInfo | None:
         """The filtered zone ``client`` is in, or None (then no filtering profile applies)."""
+        cache = _ZONE_CACHE.setdefault(id(self), {})
+        if client in cache:
+            return cache[client]
         try:
             address = ip_address(client)
         except ValueError:
             return None
-        return next((z for z in self.zones if address in z.subnet), None)
+        zone = next((z for z in self.zones if address in z.subnet), None)
+        if len(cache) > 65536:  # a school has a few thousand devices: this never grows big
+            cache.clear()
+        cache[client] = zone
+        return zone
+
+
+# Per configuration, the zone of each client address seen (parsing an address costs more than
+# the rest of a decision). FilterConfig is frozen, so the cache lives beside it.
+_ZONE_CACHE: dict[int, dict[str, ZoneInfo | None]] = {}

@@ -77,6 +77,9 @@ class Decider:
         self.store_version = -1
         self.policy = Policy(config.filtering)
         self.next_check = 0.0
+        # Refusals wait here and reach the store in one transaction per second: a commit per
+        # refusal would cost more than the decision itself.
+        self.pending: dict[tuple[str, str], tuple[str, str, str, datetime]] = {}
         self.refresh(force=True)
 
     def refresh(self, force: bool = False) -> None:
@@ -84,6 +87,7 @@ class Decider:
         if not force and now < self.next_check:
             return
         self.next_check = now + RELOAD_EVERY
+        self.flush()
         self._refresh_lists()
         self._refresh_policy()
 
@@ -146,10 +150,16 @@ class Decider:
 
     def _record(self, client: str, host: str, verdict: Verdict, profile: str,
                 now: datetime) -> None:
-        if self.conn is None or ip_address(client).version != 4:
+        if ip_address(client).version == 4:
+            self.pending[(client, host)] = (verdict.category, verdict.reason, profile, now)
+
+    def flush(self) -> None:
+        """Write the refusals seen since the last flush (the "recently blocked" page)."""
+        if not self.pending or self.conn is None:
             return
+        rows = [(client, host, *rest) for (client, host), rest in self.pending.items()]
+        self.pending = {}
         try:
-            store.record_block(self.conn, client, host, verdict.category, verdict.reason,
-                               profile, now)
+            store.record_blocks(self.conn, rows)
         except sqlite3.Error as exc:  # never let the journal stop a decision
-            log.error("cannot record a refusal: %s", exc)
+            log.error("cannot record %d refusals: %s", len(rows), exc)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -25,8 +26,13 @@ FIELDS = 6
 
 
 def _field(token: bytes) -> str:
-    text = unquote(token.decode("utf-8", "replace"))
+    text = token.decode("utf-8", "replace")
+    if "%" in text:
+        text = unquote(text)
     return "" if text == "-" else text
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9/_.:-]*")
 
 
 def parse(line: bytes) -> tuple[bytes, Request | None]:
@@ -43,7 +49,8 @@ def parse(line: bytes) -> tuple[bytes, Request | None]:
 
 def format_answer(channel: bytes, answer: Answer) -> bytes:
     # Values are %-encoded: Squid kv-pairs end at a space, and a host can hold odd bytes.
-    notes = " ".join(f"{k}={quote(v, safe='/-_.:')}" for k, v in answer.notes.items())
+    notes = " ".join(f"{k}={v if _PLAIN.fullmatch(v) else quote(v, safe='/-_.:')}"
+                     for k, v in answer.notes.items())
     word = b" OK " if answer.ok else b" ERR "
     return channel + word + notes.encode() + b"\n"
 
@@ -59,6 +66,7 @@ def serve(decider: Decider, read: Callable[[int], bytes], write: Callable[[bytes
         data = read(chunk)
         if not data:
             counters.flush(force=True)
+            decider.flush()
             return answered
         pending += data
         *lines, pending = pending.split(b"\n")

@@ -93,6 +93,22 @@ def record_block(conn: sqlite3.Connection, client: str, host: str, category: str
         conn.execute("DELETE FROM filter_recent_blocks WHERE at < ?", (_iso(now - RECENT),))
 
 
+def record_blocks(conn: sqlite3.Connection,
+                  rows: list[tuple[str, str, str, str, str, datetime]]) -> None:
+    """Many refusals at once, in one transaction: (client, host, category, reason, profile,
+    when) each, the latest per client and host kept."""
+    if not rows:
+        return
+    with conn:
+        conn.executemany("INSERT INTO filter_recent_blocks (client, host, category, reason, "
+                         "profile, at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(client, host) DO "
+                         "UPDATE SET category = excluded.category, reason = excluded.reason, "
+                         "profile = excluded.profile, at = excluded.at",
+                         [(*r[:5], _iso(r[5])) for r in rows])
+        newest = max(r[5] for r in rows)
+        conn.execute("DELETE FROM filter_recent_blocks WHERE at < ?", (_iso(newest - RECENT),))
+
+
 def recent_blocks(conn: sqlite3.Connection, client: str, now: datetime) -> list[Blocked]:
     """What ``client`` was refused in the last hour, newest first."""
     rows = conn.execute("SELECT host, category, reason, profile, at FROM filter_recent_blocks "

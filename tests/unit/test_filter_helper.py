@@ -77,7 +77,10 @@ def test_staff_reach_the_games_site(decider: Decider) -> None:
 def test_refusals_are_recorded_for_the_recently_blocked_page(decider: Decider,
                                                              config: FilterConfig) -> None:
     decider.decide(req(PUPIL, "10.0.0.1:443", "CONNECT", "", sni="vpn.example"))
+    decider.decide(req(PUPIL, "10.0.0.1:443", "CONNECT", "", sni="vpn.example"))
     conn = connect(config.store)
+    assert store.recent_blocks(conn, PUPIL, NOW) == []  # batched: one write a second
+    decider.flush()
     blocked = store.recent_blocks(conn, PUPIL, NOW)
     assert [(b.host, b.category, b.reason) for b in blocked] == \
         [("vpn.example", "vpn", "national-category")]
