@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import re
+import select
 import sys
 import time
 from collections.abc import Callable
@@ -55,7 +56,8 @@ def format_answer(channel: bytes, answer: Answer) -> bytes:
     return channel + word + notes.encode() + b"\n"
 
 
-def serve(decider: Decider, read: Callable[[int], bytes], write: Callable[[bytes], object],
+def serve(decider: Decider, read: Callable[[int], bytes | None],
+          write: Callable[[bytes], object],
           chunk: int = 1 << 16, counters: Counters | None = None) -> int:
     """Answer every line until end of input; returns how many lines were answered."""
     pending = b""
@@ -64,6 +66,10 @@ def serve(decider: Decider, read: Callable[[int], bytes], write: Callable[[bytes
     clock = time.perf_counter
     while True:
         data = read(chunk)
+        if data is None:  # idle: the refusals recorded, the index and openings re-checked
+            decider.refresh()
+            counters.flush()
+            continue
         if not data:
             counters.flush(force=True)
             decider.flush()
@@ -125,8 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     stats = decider.config.run / "filtering" / f"helper-{os.getpid()}.json"
     meta = getattr(decider.lists, "meta", None)
     counters = Counters(stats, meta if isinstance(meta, dict) else None)
+    def read(size: int) -> bytes | None:
+        ready, _, _ = select.select([0], [], [], 1.0)
+        return os.read(0, size) if ready else None
+
     try:
-        serve(decider, lambda n: os.read(0, n), write, counters=counters)
+        serve(decider, read, write, counters=counters)
     finally:
         stats.unlink(missing_ok=True)  # a helper that is gone has nothing to report
     return 0
