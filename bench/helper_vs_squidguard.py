@@ -506,6 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--examples", type=int, default=3, help="disagreement examples per reason")
     p.add_argument("--profile", type=int, default=0, metavar="N",
                    help="also profile our helper in-process (cProfile) on N requests")
+    p.add_argument("--profile-blocked", type=int, default=0, metavar="N",
+                   help="also profile it on N requests that both helpers block")
     args = p.parse_args(argv)
     if args.rounds is None:
         args.rounds = 3 if args.requests >= 500_000 else 1
@@ -616,6 +618,11 @@ def main(argv: list[str] | None = None) -> int:
             report.append(f"CARINE's helper logged {len(errors)} errors, e.g. {errors[0][:300]}")
         if args.profile:
             report.append(profile_ours(config, ours_lines[:args.profile], args.window))
+        if args.profile_blocked:
+            a, b = runs["ours"].decisions, runs["sg"].decisions
+            picks = [i for i in range(len(reqs)) if a[i] == 1 and b[i] == 1]
+            report.append("Requests both helpers block only. " + profile_ours(
+                config, [ours_lines[i] for i in picks[:args.profile_blocked]], args.window))
 
         print("\n" + "\n".join(report))
         print()

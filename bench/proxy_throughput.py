@@ -291,7 +291,7 @@ def system_busy() -> tuple[int, int]:
 
 def listen_drops(ns: str) -> int:
     """TcpExtListenDrops in ``ns``: SYNs dropped because a listener's queue was full (the lab's
-    web server listens with Python's default backlog of 5)."""
+    web server listened with Python's default backlog of 5 until commit 389c5e0)."""
     from appliance.run import run
 
     lines = run(["ip", "netns", "exec", ns, "cat", "/proc/net/netstat"], check=False).stdout
@@ -569,8 +569,8 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
              f"per run after {args.warmup:g} s of warm-up, median of {args.rounds} round(s); "
              f"proxy CPU = Squid + its helpers (ON) or the OFF Squid; host CPU = all "
              f"{os.cpu_count()} CPUs of the machine (client, Squid, helpers and the lab's web "
-             f"server share them); web SYN drops = TcpExtListenDrops in carine-wan (the lab's "
-             f"web server listens with a backlog of 5: each drop costs a 1 s SYN retransmit)\n")
+             f"server share them); web SYN drops = TcpExtListenDrops in carine-wan (SYNs the "
+             f"lab's web server dropped, its listen queue full: each costs a 1 s retransmit)\n")
     text += (f"RATIO filtered/unfiltered requests/s (geometric mean of {len(pairs)} pairs): "
              f"{geo:.2f}")
     return text
