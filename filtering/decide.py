@@ -8,7 +8,6 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from ipaddress import ip_address
 from pathlib import Path
 from typing import Protocol
 
@@ -150,8 +149,8 @@ class Decider:
 
     def _record(self, client: str, host: str, verdict: Verdict, profile: str,
                 now: datetime) -> None:
-        if ip_address(client).version == 4:
-            self.pending[(client, host)] = (verdict.category, verdict.reason, profile, now)
+        # The client is in a filtered zone (an IPv4 subnet): no need to parse it again.
+        self.pending[(client, host)] = (verdict.category, verdict.reason, profile, now)
 
     def flush(self) -> None:
         """Write the refusals seen since the last flush (the "recently blocked" page)."""

@@ -6,11 +6,14 @@ state file records, even after a crash, and nothing else."""
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import logging
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from appliance.errors import CarineError
@@ -25,6 +28,7 @@ from appliance.lab.topology import (
 from appliance.site import load_site
 
 STATE = LAB_DIR / "state.json"
+LOCK = LAB_DIR.with_name("carine-lab.lock")  # beside the lab folder, which down removes
 log = logging.getLogger("carine.lab")
 
 
@@ -168,12 +172,24 @@ def execute(node: str, cmd: list[str]) -> int:
     os.execvp("ip", ["ip", "netns", "exec", ns, *cmd])  # noqa: S606 - replaces us, argv list
 
 
+@contextmanager
+def _locked() -> Iterator[None]:
+    """One ``up`` or ``down`` at a time: two racing would leave daemons nobody recorded."""
+    LAB_DIR.parent.mkdir(parents=True, exist_ok=True)
+    with LOCK.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def lab_command(args: argparse.Namespace) -> int:
     if args.lab_command == "up":
-        print(usage(up(args.site)))
+        with _locked():
+            state = up(args.site)
+        print(usage(state))
         return 0
     if args.lab_command == "down":
-        down()
+        with _locked():
+            down()
         return 0
     if args.lab_command == "status":
         return status()

@@ -37,11 +37,13 @@ def lab_session():
         LabState.load(commands.STATE).ready
     yield
     if os.geteuid() == 0 and not found_up:
-        commands.down(quiet=True)
+        with commands._locked():
+            commands.down(quiet=True)
 
 
 @pytest.fixture
 def lab(lab_session) -> LabDriver:
     """A running lab for examples/site.yaml (``up`` is idempotent, so this is cheap)."""
-    commands.up(SITE)
+    with commands._locked():
+        commands.up(SITE)
     return LabDriver()
