@@ -1,4 +1,4 @@
-"""What a journal record is: its kind, its time, its fields, and the canonical bytes that are hashed.
+"""What a journal record is: its kind, time and fields, and the canonical bytes that are hashed.
 
 One encoding for writing, verifying and exporting, so a third party can recompute every hash."""
 
@@ -90,7 +90,8 @@ def to_micros(at: datetime | None) -> int:
     if at is None:
         at = datetime.now(UTC)
     if at.tzinfo is None:
-        raise JournalError(f"journal time {at.isoformat()} has no time zone", "pass an aware UTC time")
+        raise JournalError(f"journal time {at.isoformat()} has no time zone",
+                           "pass an aware UTC time")
     return (at - EPOCH) // timedelta(microseconds=1)
 
 

@@ -3,6 +3,7 @@ the index columns side by side), so appending, chaining and indexing are one tra
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -57,10 +58,8 @@ def connect(path: Path, kind: str, day: date, *, create: bool = True) -> sqlite3
     """Open (or create, 0600) a segment file; WAL lets queries run while an ingester appends."""
     if create and not path.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        try:
+        with contextlib.suppress(FileExistsError):
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            pass
     conn = sqlite3.connect(path if create else f"file:{path}?mode=ro", uri=not create,
                            timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout=30000")
@@ -112,10 +111,15 @@ def append_rows(conn: sqlite3.Connection, kind: str, day: date,
     return seq
 
 
+Stored = tuple[Record, bytes, tuple[object, ...]]
+
+
 def iter_records(conn: sqlite3.Connection, kind: str, where: str = "",
-                 params: Sequence[object] = ()) -> Iterator[tuple[Record, bytes, tuple[object, ...]]]:
+                 params: Sequence[object] = ()) -> Iterator[Stored]:
     """Records in seq order (or as ``where`` selects) with their stored chain and index values."""
-    sql = f"SELECT seq, at, body, chain, {', '.join(INDEX_COLUMNS)} FROM records"
+    # Only our own constant column names and callers' fixed clauses are formatted in; values
+    # always go through parameters.
+    sql = f"SELECT seq, at, body, chain, {', '.join(INDEX_COLUMNS)} FROM records"  # noqa: S608
     if where:
         sql += f" WHERE {where}"
     sql += " ORDER BY seq"

@@ -1,6 +1,6 @@
 """The journal as its writers see it: ``Journal.open(folder)``, ``append`` and ``append_many``.
 
-Safe with several writing processes (each segment's write lock serialises them) and cheap in bulk."""
+Safe with several writing processes (a segment's write lock serialises them); cheap in bulk."""
 
 from __future__ import annotations
 
