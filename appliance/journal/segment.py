@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -38,7 +38,7 @@ def segment_path(root: Path, kind: str, day: date) -> Path:
     return root / kind / f"{day.isoformat()}.sqlite"
 
 
-def index_values(fields: dict[str, object]) -> tuple[object, ...]:
+def index_values(fields: Mapping[str, object]) -> tuple[object, ...]:
     """The index columns of one record, derived from its fields only."""
     host = fields.get("host")
     login = fields.get("login")

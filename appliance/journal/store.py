@@ -61,7 +61,7 @@ class Journal:
             when = to_micros(next(times)) if times is not None else now
             body = canonical(fields)
             by_day.setdefault(day_of(when), []).append(
-                (when, body, segment.index_values(dict(fields))))
+                (when, body, segment.index_values(fields)))
             count += 1
         for day, batch in sorted(by_day.items()):
             self._write(kind, day, batch)
