@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   nftables dnsmasq-base squid-openssl chrony busybox iproute2 procps
   curl openssl ca-certificates iputils-ping bind9-dnsutils prometheus python3 python3-venv make
+  hostapd wpasupplicant
 )
 
 missing=()
@@ -18,8 +19,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "install: missing Debian packages (${missing[*]}); run as root" >&2
     exit 1
   fi
-  # Squid, chrony and Prometheus (for promtool) are not this machine's services: keep them from
-  # starting host services while they install (only if no policy is in place already).
+  # Squid, chrony, Prometheus (for promtool), hostapd and wpa_supplicant are not this machine's
+  # services (CARINE runs its own instances by PID, in namespaces): keep them from starting host
+  # services while they install (only if no policy is in place already).
   policy=/usr/sbin/policy-rc.d
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"
