@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   nftables dnsmasq-base squid-openssl chrony busybox iproute2 procps
   curl openssl ca-certificates iputils-ping bind9-dnsutils prometheus python3 python3-venv make
-  hostapd wpasupplicant
+  hostapd wpasupplicant conntrack
 )
 
 missing=()

@@ -12,7 +12,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from appliance.site.base import Host, InterfaceName, Line, Section
+from appliance.site.directory import Directory
 from appliance.site.filtering import Filtering
+from appliance.site.journal import JournalSettings
 from appliance.site.services import Monitoring, Portal, Radius, Storage, Wifi
 from appliance.site.zones import Zone
 
@@ -122,6 +124,10 @@ class Site(Section):
     """WebDAV storage."""
     monitoring: Monitoring = Monitoring()
     """Supervision."""
+    journal: JournalSettings = JournalSettings()
+    """Legal journal: retention and forwarding."""
+    directory: Directory = Directory()
+    """Directory and imports."""
 
     def zone(self, name: str) -> Zone:
         """The zone with that name (KeyError if none)."""
