@@ -52,8 +52,12 @@ def check_segment(root: Path, kind: str, day: date, report: Report) -> dict[str,
         sealed_mark = meta.get("sealed")
         for record, stored, index in segment.iter_records(conn, kind):
             if record.seq != expected:
-                what = (f"records {expected}..{record.seq - 1} are missing"
-                        if record.seq > expected else f"record {record.seq} is out of order")
+                if record.seq == expected + 1:
+                    what = f"record {expected} is missing"
+                elif record.seq > expected:
+                    what = f"records {expected}..{record.seq - 1} are missing"
+                else:
+                    what = f"record {record.seq} is out of order"
                 problem(what)
             leaf = record.leaf()
             if chain_hash(previous, leaf) != stored:
