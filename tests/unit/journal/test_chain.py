@@ -143,7 +143,7 @@ def test_credentials_and_odd_values_are_refused(tmp_path: Path) -> None:
         for fields in ({"password": "x"}, {"new_password_hash": "x"}, {"secret": 1},
                        {"Login": "x"}, {"ip": ["a"]}, {"x": float("nan")}):
             with pytest.raises(JournalError):
-                journal.append("auth", fields)
+                journal.append("auth", fields)  # type: ignore[arg-type]
         with pytest.raises(JournalError, match="unknown journal kind"):
             journal.append("nope", {})
         with pytest.raises(JournalError, match="no time zone"):
