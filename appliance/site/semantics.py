@@ -152,6 +152,10 @@ def _profiles(site: Site) -> Iterator[Problem]:
                 yield Problem(f"zones[{i}].profiles[{j}]", f"no filtering profile {profile!r}",
                               f"define it under filtering.profiles or use one of: "
                               f"{', '.join(known)}")
+    for role, profile in site.directory.profiles:
+        if profile not in known:
+            yield Problem(f"directory.profiles.{role}", f"no filtering profile {profile!r}",
+                          f"define it under filtering.profiles or use one of: {', '.join(known)}")
 
 
 # Ports the appliance itself always listens on (SSH, DNS, DHCP, NTP).
