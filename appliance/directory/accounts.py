@@ -79,8 +79,11 @@ def find(conn: sqlite3.Connection, login: str) -> Account | None:
 
 
 def create(conn: sqlite3.Connection, person_id: int, login: str, password: str,
-           now: float, *, with_nt_hash: bool = False) -> int:
-    """A new account for ``person_id`` with an initial password to change at first login."""
+           now: float, *, with_nt_hash: bool = False, password_hash: str | None = None) -> int:
+    """A new account for ``person_id`` with an initial password to change at first login.
+
+    ``password_hash``: the argon2id hash of ``password`` made beforehand (imports hash a batch
+    on every core before their transaction)."""
     if not logins.LOGIN_RE.match(login):
         raise CarineError(f"{login!r} is not a valid login",
                           "lower-case letters, digits, '.', '_' or '-', starting with a letter")
@@ -90,7 +93,7 @@ def create(conn: sqlite3.Connection, person_id: int, login: str, password: str,
     cur = conn.execute(
         "INSERT INTO accounts (person_id, login, password_hash, nt_hash, must_change, created_at)"
         " VALUES (?, ?, ?, ?, 1, ?)",
-        (person_id, login, passwords.hash_password(password),
+        (person_id, login, password_hash or passwords.hash_password(password),
          passwords.nt_hash(password) if with_nt_hash else None, now))
     return int(cur.lastrowid or 0)
 

@@ -87,6 +87,13 @@ STEPS = (
     CREATE INDEX people_profile ON people(profile, state);
     CREATE INDEX vouchers_batch ON vouchers(batch)
     """,
+    # Imports: the AAF category a person came in (a full Eleve file deactivates pupils only),
+    # and the structure's AAF join key (people refer to structures by it).
+    """
+    ALTER TABLE people ADD COLUMN category TEXT NOT NULL DEFAULT '';
+    ALTER TABLE structures ADD COLUMN join_key TEXT;
+    CREATE INDEX people_scope ON people(source, category, uai, state)
+    """,
 )
 
 
