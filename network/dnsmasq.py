@@ -13,6 +13,7 @@ from appliance.render.service import CheckResult, Contribution, Opening, RenderC
 from appliance.render.templating import HEADER, environment, render
 from appliance.run import run
 from appliance.site import Site
+from network.portal.rules import api_url, portal_zones
 
 TEMPLATES = environment("network")
 CONFIG = "carine/dnsmasq.conf"
@@ -37,9 +38,11 @@ class DnsmasqService:
 
     def render(self, ctx: RenderContext) -> dict[Path, str]:
         site, layout = ctx.site, ctx.layout
+        gated = {z.name for z in portal_zones(site)}
         zones = [
             {"zone": z, "ifname": site.zone_ifname(z), "gateway": z.gateway(),
-             "netmask": z.subnet.netmask}
+             "netmask": z.subnet.netmask,
+             "captive": api_url(site) if z.name in gated else None}
             for z in site.zones
         ]
         text = render(

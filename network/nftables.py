@@ -14,6 +14,7 @@ from appliance.render.service import CheckResult, Contribution, Opening, Redirec
 from appliance.render.templating import HEADER, environment, render
 from appliance.run import run
 from appliance.site import Internet, Site, Zone
+from network.portal.rules import gate
 
 TEMPLATES = environment("network")
 CONFIG = "nftables.conf"
@@ -132,6 +133,7 @@ def ruleset(ctx: RenderContext) -> str:
         redirect_rules=redirect_rules(site, ctx.openings),
         filtered=_ifset(filtered) if filtered else None,
         snat=snat,
+        gate=gate(site),
     )
 
 

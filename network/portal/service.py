@@ -1,0 +1,41 @@
+"""The portal's contribution to the pipeline: its port opened from the portal zones, and the
+portal.json its processes read. The gate itself is composed by the nftables renderer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from appliance.render.layout import Layout
+from appliance.render.service import CheckResult, Contribution, Opening, RenderContext
+from appliance.site import Site
+from network.portal.config import CONFIG, PortalConfig, render_config
+from network.portal.rules import portal_zones
+
+
+class PortalService:
+    name = "portal"
+
+    def openings(self, site: Site) -> Sequence[Contribution]:
+        zones = tuple(z.name for z in portal_zones(site))
+        if not zones:
+            return ()
+        return [Opening(self.name, "tcp", (site.portal.port,), zones,
+                        "captive portal and its API (RFC 8908)")]
+
+    def render(self, ctx: RenderContext) -> dict[Path, str]:
+        if not portal_zones(ctx.site):
+            return {}
+        return {ctx.layout.etc(CONFIG): render_config(ctx.site, ctx.layout)}
+
+    def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
+        path = layout.etc(CONFIG)
+        if not path.exists():
+            return []
+        config = PortalConfig.load(path)  # raises with the reason when it cannot be read
+        config.charter_text()
+        return [CheckResult(self.name, f"load {path} and its charter", True,
+                            f"{len(config.zones)} portal zone(s)")]
+
+
+service = PortalService()
