@@ -99,6 +99,7 @@ class ApplianceCollector(Collector):
         yield from self._filtering(uai)
         yield from self._probes(uai)
         yield from self._certificates(uai)
+        yield self._import_heartbeat(uai)
         disk = _gauge("carine_disk_free_bytes")
         for path in (self.p.state, self.p.log):
             if path.exists():
@@ -167,6 +168,18 @@ class ApplianceCollector(Collector):
         # The prober writes this file every round; results too old for their interval come out
         # as failures (probe_families), so a dead prober cannot pass for a healthy ENT.
         yield from probe_families(_json(self.p.run / RESULTS), uai, time.time())
+
+    def _import_heartbeat(self, uai: str) -> Metric:
+        # Written by every `carine users import` run (appliance.imports.heartbeat): the time of
+        # the last successful one. A run that fails leaves it where it was, so it ages and
+        # CarineImportHeartbeatMissing fires; no series before the first successful import.
+        from appliance.imports.heartbeat import last_success, read
+
+        gauge = _gauge("carine_import_heartbeat_timestamp_seconds")
+        when = last_success(read(self.p.state))
+        if when is not None:
+            gauge.add_metric([uai], when)
+        return gauge
 
     def _certificates(self, uai: str) -> Iterator[Metric]:
         expiry = _gauge("carine_certificate_expiry_timestamp_seconds")

@@ -9,10 +9,14 @@ import unicodedata
 
 MAX_LENGTH = 20
 LOGIN_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "Oe", "æ": "ae", "Æ": "Ae", "ß": "ss", "ø": "o",
+                            "Ø": "O", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L"})
 
 
 def fold(text: str) -> str:
     """Lower-case ASCII letters only: "Éloïse-Marie d'Arc" -> "eloisemariedarc"."""
+    # Ligatures and letters NFKD leaves whole: "Œlian" must not lose its first letters.
+    text = text.translate(_LIGATURES)
     decomposed = unicodedata.normalize("NFKD", text)
     ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
     return re.sub(r"[^a-z]", "", ascii_text)

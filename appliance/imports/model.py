@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from appliance.site import Site
 
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/+-]{0,39}$")
+CODE_RE = re.compile(r"^\w[\w ._/+-]{0,39}$")
 MAIL_RE = re.compile(r"^[^@\s;,<>]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 MAX_FIELD = 120
 

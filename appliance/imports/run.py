@@ -83,7 +83,8 @@ def run_import(paths: list[Path], state: Path, settings: Settings, *, dry_run: b
                                 {}, names, exc.message)
             raise
         outcome.applied = True
-        outcome.change_log = write_change_log(state, outcome, now)
+        if plan.applicable():
+            outcome.change_log = write_change_log(state, outcome, now)
         heartbeat.write(state, "ok", now, plan.count(), names)
         return outcome
 

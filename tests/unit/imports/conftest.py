@@ -1,0 +1,48 @@
+"""Shared pieces of the import tests: the fixture folders, a fresh state folder, and a snapshot
+of everything an import may change (to prove that a refused one changed nothing)."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from appliance.directory.schema import open_directory
+from appliance.imports.model import Settings
+
+AAF = Path(__file__).resolve().parents[2] / "fixtures" / "aaf"
+CSV = Path(__file__).resolve().parents[2] / "fixtures" / "csv"
+CLG = "0691234X"
+NOW = 1_790_000_000.0
+SETTINGS = Settings(uais=frozenset({CLG}), csv_uai=CLG)
+
+
+def complet(uai: str = CLG) -> list[Path]:
+    return sorted(AAF.glob(f"ENT_{uai}_Complet_*.xml"))
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    folder = tmp_path / "state"
+    folder.mkdir()
+    return folder
+
+
+def db(state: Path) -> sqlite3.Connection:
+    return open_directory(state / "state.sqlite")
+
+
+def snapshot(state: Path) -> dict[str, object]:
+    """The directory's rows and the journal's and pending files' bytes."""
+    conn = db(state)
+    rows = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()  # noqa: S608
+            for t in ("people", "accounts", "groups", "memberships", "structures",
+                      "logins_used")}
+    conn.close()
+    files = {str(p.relative_to(state)): hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in sorted(state.rglob("*")) if p.is_file()
+             and ("journal" in p.parts or p.name == "initial-passwords.json")
+             and not p.name.endswith(("-wal", "-shm"))}
+    return {"rows": {t: [tuple(r) for r in v] for t, v in rows.items()}, "files": files}
