@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   nftables dnsmasq-base squid-openssl chrony busybox iproute2 procps
   curl openssl ca-certificates iputils-ping bind9-dnsutils prometheus python3 python3-venv make
+  freeradius freeradius-python3 freeradius-utils eapoltest
   hostapd wpasupplicant conntrack
 )
 
@@ -30,6 +31,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install: apt-get install ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# FreeRADIUS runs from CARINE's rendered folder (etc/freeradius), never as Debian's service with
+# /etc/freeradius: keep that service disabled and stopped, whatever the package install did.
+if [ "$(id -u)" -eq 0 ] && command -v systemctl >/dev/null 2>&1 \
+    && systemctl is-enabled --quiet freeradius 2>/dev/null; then
+  systemctl disable --now freeradius >/dev/null 2>&1 || systemctl disable freeradius >/dev/null 2>&1 || true
 fi
 
 # Debian's own Python, as on the appliance: Squid runs our filtering helper as its own user,

@@ -136,6 +136,8 @@ def start_appliance(state: LabState, plan: Plan) -> None:
         ports = (proxy.port, proxy.intercept_http, proxy.intercept_https)
         netns.wait_for("Squid", lambda: all(
             netns.listening(APPLIANCE_NS, "tcp", p) for p in ports), timeout=40)
+    if plan.site.radius.enabled:
+        start_radius(state, plan)
     if plan.site.monitoring.enabled:
         port = plan.site.monitoring.metrics_port
         _start(state, "exporter", "appliance", APPLIANCE_NS,
@@ -181,6 +183,22 @@ def start_filtering(state: LabState, plan: Plan) -> None:
             "--bind", "0.0.0.0",  # noqa: S104 - every zone reaches it; nftables guards the port
             "--secret-file", str(layout.state / "filtering/blockpage.key")])
     netns.wait_for("block page", lambda: netns.listening(APPLIANCE_NS, "tcp", page))
+
+
+def start_radius(state: LabState, plan: Plan) -> None:
+    """FreeRADIUS on the rendered folder; its secrets and certificates were made in the lab's
+    state by the check of the tree (`carine radius secret NAME` prints a client's secret)."""
+    layout = plan.layout
+    if shutil.which("freeradius") is None:
+        from appliance.errors import CarineError
+
+        raise CarineError("the site enables RADIUS but freeradius is missing", "make install")
+    for folder in (layout.log / "freeradius", layout.run / "freeradius"):
+        folder.mkdir(parents=True, exist_ok=True)
+    _start(state, "freeradius", "appliance", APPLIANCE_NS,
+           ["freeradius", "-f", "-l", "stdout", "-d", str(layout.etc("freeradius"))])
+    port = plan.site.radius.auth_port
+    netns.wait_for("FreeRADIUS", _listening_udp(port), timeout=30)
 
 
 def _listening_udp(port: int) -> Callable[[], bool]:

@@ -4,11 +4,12 @@ Each has defaults that make sense for a school, so a small site file stays small
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
+from typing import Literal
 
 from pydantic import Field
 
-from appliance.site.base import Port, Section
+from appliance.site.base import Name, Port, Section
 from appliance.site.probes import Probes
 
 
@@ -23,11 +24,47 @@ class Portal(Section):
     """Longest session before a new login."""
 
 
+class RadiusClient(Section):
+    """An access point or switch that asks the appliance's FreeRADIUS (a RADIUS client).
+
+    Its shared secret is generated on the appliance, never written here: `carine radius secret
+    NAME` shows it to the technician who configures the device."""
+
+    name: Name
+    """Short name of the device or group of devices (`ap-cdi`, `switch-b1`)."""
+    kind: Literal["ap", "switch"] = "ap"
+    """ap (Wi-Fi access point) or switch (wired 802.1X and MAC authentication)."""
+    address: IPv4Address | None = None
+    """Management address of one device, inside a management zone."""
+    network: IPv4Network | None = None
+    """Or a whole network of devices sharing one secret, inside a management zone."""
+    shortname: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+    """Name shown in FreeRADIUS logs; default: the name."""
+
+
 class Radius(Section):
-    """FreeRADIUS for 802.1X (D-WIF-1)."""
+    """FreeRADIUS for 802.1X (D-WIF-1, D-WIF-2): EAP-TLS always, PEAP and TTLS as chosen."""
 
     enabled: bool = False
     """Run FreeRADIUS for the access points and switches."""
+    clients: tuple[RadiusClient, ...] = ()
+    """Access points and switches allowed to ask (each gets a generated secret)."""
+    peap_mschapv2: bool = True
+    """Accept PEAP-MSCHAPv2 (what most devices offer). It needs an NT hash of each password,
+    as good as the password to whoever steals it; false drops the stored NT hashes."""
+    ttls_pap: bool = True
+    """Accept EAP-TTLS/PAP (the password travels inside TLS, checked against argon2id)."""
+    profile_zones: dict[Name, Name] = Field(default_factory=dict)
+    """Profile -> zone: a user of that profile is put in the zone's VLAN (RFC 2868 attributes);
+    a profile not listed gets no VLAN attribute (the SSID's or port's own VLAN)."""
+    auth_port: Port = 1812
+    """UDP port of authentication."""
+    acct_port: Port = 1813
+    """UDP port of accounting."""
+    interim_minutes: int = Field(default=10, ge=1, le=1440)
+    """Accounting update interval asked of the access points (Acct-Interim-Interval)."""
+    session_hours: int = Field(default=12, ge=1, le=24)
+    """Re-authentication after this long (Session-Timeout)."""
 
 
 class Wifi(Section):
