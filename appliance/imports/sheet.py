@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -24,6 +24,15 @@ class SheetResult:
     path: Path
 
 
+def _divisions(conn: sqlite3.Connection) -> dict[str, str]:
+    """Login -> class of the people who are pupils of a class (teachers teach several)."""
+    rows = conn.execute("SELECT a.login, MIN(g.code) FROM accounts a JOIN memberships m ON "
+                        "m.person_id = a.person_id JOIN groups g ON g.id = m.group_id JOIN "
+                        "people p ON p.id = a.person_id WHERE g.kind = 'class' AND p.category "
+                        "IN ('Eleve', 'csv', 'local') GROUP BY a.login HAVING COUNT(*) = 1")
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
 def _still_valid(conn: sqlite3.Connection, slip: pending.Slip) -> bool:
     row = conn.execute("SELECT password_hash, must_change, state FROM accounts WHERE login = ?",
                        (slip.login,)).fetchone()
@@ -32,11 +41,14 @@ def _still_valid(conn: sqlite3.Connection, slip: pending.Slip) -> bool:
 
 
 def make_sheet(conn: sqlite3.Connection, state: Path, out: Path, division: str | None,
-               school: str, portal: str, keep: bool = False) -> SheetResult:
+               school: str, portal: str, keep: bool = False,
+               now: float | None = None) -> SheetResult:
     """Write the slips of ``division`` (None: every pending slip) to ``out`` (0600: it holds
     passwords) and, unless ``keep``, drop them from the pending file."""
-    now = time.time()
+    now = time.time() if now is None else now
     slips = pending.load(state, now)
+    current = _divisions(conn)  # the class today, not at import: pupils move between classes
+    slips = {k: replace(s, division=current.get(k, s.division)) for k, s in slips.items()}
     chosen = sorted((s for s in slips.values() if division is None or s.division == division),
                     key=lambda s: (s.division or "", s.last_name.lower(), s.first_name.lower()))
     valid = [s for s in chosen if _still_valid(conn, s)]

@@ -42,7 +42,23 @@ def snapshot(state: Path) -> dict[str, object]:
                       "logins_used")}
     conn.close()
     files = {str(p.relative_to(state)): hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in sorted(state.rglob("*")) if p.is_file()
-             and ("journal" in p.parts or p.name == "initial-passwords.json")
-             and not p.name.endswith(("-wal", "-shm"))}
-    return {"rows": {t: [tuple(r) for r in v] for t, v in rows.items()}, "files": files}
+             for p in sorted(state.rglob("initial-passwords.json"))}
+    journal = {}
+    for segment in sorted(state.glob("journal/*/*.sqlite")):  # records, not bytes: WAL moves
+        seg = sqlite3.connect(segment)
+        journal[str(segment.relative_to(state))] = seg.execute(
+            "SELECT seq, at, body FROM records ORDER BY seq").fetchall()
+        seg.close()
+    return {"rows": {t: [tuple(r) for r in v] for t, v in rows.items()}, "files": files,
+            "journal": journal}
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with tiny parameters: the tests check what is stored, not its cost."""
+    from argon2 import PasswordHasher
+
+    from appliance.directory import passwords
+
+    monkeypatch.setattr(passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=8,
+                                                            parallelism=1))
