@@ -16,12 +16,15 @@ from appliance.errors import CarineError, SiteInvalid
 from appliance.render import Layout, check_tree, render_tree
 from appliance.site import load_site
 from appliance.site.reference import reference_markdown
+from appliance.site.wifi_checks import wifi_warnings
 
 
 def _validate(args: argparse.Namespace) -> int:
     site = load_site(args.site)
     zones = ", ".join(f"{z.name} (VLAN {z.vlan}, {z.subnet})" for z in site.zones)
     print(f"{args.site}: valid — {site.school.name} ({site.school.uai}); zones: {zones}")
+    for warning in wifi_warnings(site):
+        print(f"  warning: {warning}")
     return 0
 
 

@@ -189,4 +189,10 @@ class ApplianceCollector(Collector):
             except (OSError, ValueError):
                 continue
             expiry.add_metric([uai, pem.stem], cert.not_valid_after_utc.timestamp())
+        # 802.1X: the CA, the RADIUS server certificate, the CRL and each device certificate,
+        # as `carine radius` keeps them (network/radius/certs.py).
+        radius = _json(self.p.state / "radius/expiry.json")
+        if isinstance(radius, dict):
+            for label, when in sorted(radius.items()):
+                expiry.add_metric([uai, str(label)], float(when))
         yield expiry

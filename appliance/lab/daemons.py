@@ -196,7 +196,7 @@ def start_radius(state: LabState, plan: Plan) -> None:
     for folder in (layout.log / "freeradius", layout.run / "freeradius"):
         folder.mkdir(parents=True, exist_ok=True)
     _start(state, "freeradius", "appliance", APPLIANCE_NS,
-           ["freeradius", "-f", "-l", "stdout", "-d", str(layout.etc("freeradius"))])
+           ["freeradius", "-f", "-l", "stdout", "-d", str(layout.etc("carine/freeradius"))])
     port = plan.site.radius.auth_port
     netns.wait_for("FreeRADIUS", _listening_udp(port), timeout=30)
 

@@ -10,6 +10,7 @@ from ipaddress import IPv4Network
 from appliance.errors import Problem
 from appliance.site.model import Site
 from appliance.site.radius_checks import radius_problems
+from appliance.site.wifi_checks import wifi_problems
 from appliance.site.zones import PROTECTED_FROM, Internet, Zone
 
 # Opening these from a filtered zone would let traffic around the proxy or the QUIC drop.
@@ -19,7 +20,7 @@ PROXY_BYPASS = {("tcp", 80), ("tcp", 443), ("udp", 443)}
 def site_problems(site: Site) -> list[Problem]:
     """Every cross-field problem of ``site``, in file order."""
     checks = (_uplink, _zones_unique, _zone_addressing, _zone_allows, _profiles, _services,
-              radius_problems)
+              wifi_problems, radius_problems)
     return [problem for check in checks for problem in check(site)]
 
 

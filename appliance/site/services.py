@@ -11,6 +11,9 @@ from pydantic import Field
 
 from appliance.site.base import Name, Port, Section
 from appliance.site.probes import Probes
+from appliance.site.wifi import Wifi
+
+__all__ = ["Monitoring", "Portal", "Radius", "Storage", "Wifi"]
 
 
 class Portal(Section):
@@ -65,13 +68,6 @@ class Radius(Section):
     """Accounting update interval asked of the access points (Acct-Interim-Interval)."""
     session_hours: int = Field(default=12, ge=1, le=24)
     """Re-authentication after this long (Session-Timeout)."""
-
-
-class Wifi(Section):
-    """Wi-Fi: SSIDs, access points and radio schedules (D-WIF-*)."""
-
-    enabled: bool = False
-    """Manage access points from the appliance."""
 
 
 class Storage(Section):

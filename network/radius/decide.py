@@ -18,6 +18,8 @@ from network.radius.request import Pairs, Request, class_for, normalise_mac, vla
 log = logging.getLogger("carine.radius")
 
 OK, REJECT, NOOP, FAIL, NOTFOUND, UPDATED = "ok", "reject", "noop", "fail", "notfound", "updated"
+# Tells the outer Post-Auth-Type REJECT that this refusal is in the journal already.
+JOURNALED = (("Tmp-String-9", "journaled"),)
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,11 @@ class Decider:
         user = normalise_mac(req.get("User-Name") or "")
         if mac is None or (user != mac and req.get("Service-Type") != "Call-Check"):
             self._auth("reject", "pap", req.get("User-Name"), req, "method-not-allowed")
-            return Answer(REJECT)
+            return Answer(REJECT, config=JOURNALED)
         found = directory.device(self.ctx.db(), mac)
         if found is None:
             self._auth("reject", "mac", None, req, "unknown-device")
-            return Answer(REJECT)
+            return Answer(REJECT, config=JOURNALED)
         vlan = self._vlan(found.profile, found.zone)
         self._auth("accept", "mac", found.name, req, None, vlan)
         return Answer(OK, self._reply(class_for("d", str(found.id)), found.name, vlan),
@@ -166,7 +168,8 @@ class Decider:
         return Answer(UPDATED, self._reply(class_for("u", sub.login), sub.login, vlan))
 
     def _outer_reject(self, req: Request) -> Answer:
-        if req.get("Tmp-String-9", "session-state") == "journaled":
+        if "journaled" in (req.get("Tmp-String-9", "session-state"),
+                           req.get("Tmp-String-9", "config")):
             return Answer(NOOP)  # the inner tunnel wrote it, with the user and the reason
         with self._lock:
             at = self._tls_journaled.pop(req.mac() or "", None)

@@ -110,8 +110,8 @@ def revoke(paths: RadiusPaths, serial_or_name: str) -> Issued:
     if target is None:
         raise CarineError(f"no valid certificate with serial or name {serial_or_name!r}",
                           "list them with: carine radius cert list")
-    rows = [r if r is not target else Issued(**{**asdict(r), "revoked_at":
-                                                certs.now().timestamp()})
+    when = certs.now().timestamp()
+    rows = [Issued(**{**asdict(r), "revoked_at": when}) if r.serial == target.serial else r
             for r in load_registry(paths)]
     _save(paths, rows)
     write_crl(paths)

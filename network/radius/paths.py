@@ -8,7 +8,7 @@ from pathlib import Path
 
 from appliance.render.layout import Layout
 
-CONFIG_DIR = "freeradius"
+CONFIG_DIR = "carine/freeradius"
 """The rendered FreeRADIUS configuration folder, under the layout's etc."""
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
 from pathlib import Path
 from types import TracebackType
 
+from appliance.directory import accounts, passwords, people
 from appliance.errors import CarineError
 from appliance.lab import netns
 from appliance.render import render_tree
@@ -39,6 +41,8 @@ EAPOL_TEMPLATES = {
 class Testbed:
     """FreeRADIUS for ``site`` rendered under ``work``, in namespace ``ns``."""
 
+    __test__ = False  # not a pytest class, whatever its name
+
     def __init__(self, site: Site, work: Path, ns: str = "carine-radius-t") -> None:
         if not ns.startswith("carine-"):
             raise CarineError(f"namespace {ns!r} must start with carine-")
@@ -47,6 +51,7 @@ class Testbed:
         self.layout = Layout.in_tree(self.root)
         self.paths = RadiusPaths.of(self.layout)
         self.pid: int | None = None
+        self.debug: list[str] = ["-X"] if os.environ.get("CARINE_RADIUS_DEBUG") else []
         self.log = self.work / "freeradius.log"
 
     @property
@@ -82,8 +87,8 @@ class Testbed:
             netns.in_ns(self.ns, ["ip", "link", "add", dev, "type", "bridge"])
             netns.in_ns(self.ns, ["ip", "addr", "add", str(zone.gateway_interface()), "dev", dev])
             netns.in_ns(self.ns, ["ip", "link", "set", dev, "up"])
-        self.pid = spawn(["ip", "netns", "exec", self.ns, "freeradius", "-f", "-l", "stdout",
-                          "-d", str(self.confdir)], logfile=self.log)
+        self.pid = spawn(["ip", "netns", "exec", self.ns, "freeradius", *self.debug, "-f",
+                          "-l", "stdout", "-d", str(self.confdir)], logfile=self.log)
         port = self.site.radius.auth_port
         deadline = time.monotonic() + timeout
         while not netns.listening(self.ns, "udp", port):
@@ -148,3 +153,31 @@ class Testbed:
         return run(["ip", "netns", "exec", self.ns, "radclient", "-x", "-r", "1", "-t", "5",
                     f"127.0.0.1:{port}", kind, self.secret()],
                    check=False, timeout=15, input_text=text, secrets=[self.secret()])
+
+
+def add_account(conn: sqlite3.Connection, login: str, password: str, profile: str, *,
+                nt_hash: bool = True, now: float | None = None) -> int:
+    """A person and an active account, as an import and a first login would leave them."""
+    when = time.time() if now is None else now
+    person_id, _ = people.upsert(
+        conn, people.Person(None, f"local-{login}", "local", login, "Test", profile), when)
+    account_id = accounts.create(conn, person_id, login, password, when, with_nt_hash=nt_hash)
+    conn.commit()
+    return account_id
+
+
+def add_filler(conn: sqlite3.Connection, count: int, profile: str = "eleve",
+               prefix: str = "filler") -> None:
+    """``count`` more people and accounts in bulk, sharing one argon2id hash (hashing 100,000
+    passwords one by one would take an hour): the directory has their size and indexes."""
+    shared = passwords.hash_password(passwords.initial_password())
+    now = time.time()
+    with conn:
+        conn.executemany(
+            "INSERT INTO people (local_id, source, last_name, first_name, profile, created_at, "
+            "updated_at) VALUES (?, 'local', ?, 'Test', ?, ?, ?)",
+            ((f"{prefix}-{i}", f"{prefix}{i}", profile, now, now) for i in range(count)))
+        conn.execute(
+            "INSERT INTO accounts (person_id, login, password_hash, nt_hash, must_change, "
+            "created_at) SELECT id, last_name, ?, NULL, 0, ? FROM people WHERE local_id LIKE ?",
+            (shared, now, f"{prefix}-%"))
