@@ -37,7 +37,7 @@ def db(state: Path) -> sqlite3.Connection:
 def snapshot(state: Path) -> dict[str, object]:
     """The directory's rows and the journal's and pending files' bytes."""
     conn = db(state)
-    rows = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()  # noqa: S608
+    rows = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
             for t in ("people", "accounts", "groups", "memberships", "structures",
                       "logins_used")}
     conn.close()

@@ -137,8 +137,8 @@ def test_csv_windows_1252_and_utf8_with_bom() -> None:
 def test_csv_latin9_detection_and_bad_lines() -> None:
     text, enc = decode_text("x", "Cœur;Ÿ".encode("iso-8859-15"))
     assert (text, enc) == ("Cœur;Ÿ", "iso-8859-15")
-    data = ("identifiant;nom;prenom;profil;classe\nA1;X;Y;pirate;6A\nA2;X;Y;eleve;6A\n"
-            ";X;Y;eleve;\n").encode()
+    data = (b"identifiant;nom;prenom;profil;classe\nA1;X;Y;pirate;6A\nA2;X;Y;eleve;6A\n"
+            b";X;Y;eleve;\n")
     people, issues, _ = parse_csv("x.csv", data, SETTINGS)
     assert [(i.code, i.line) for i in issues] == [("IMP-002", 2), ("IMP-001", 4)]
     assert [p.key for p in people] == ["A2"]
