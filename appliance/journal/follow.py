@@ -9,7 +9,7 @@ from pathlib import Path
 
 from appliance.files import write_atomic
 
-BATCH = 5000
+BATCH = 20000  # lines per transaction: bigger batches dirty fewer index pages per record
 
 
 def _position(state: Path) -> tuple[int, int]:

@@ -99,6 +99,10 @@ def from_micros(at: int) -> datetime:
     return EPOCH + timedelta(microseconds=at)
 
 
+_DAY = 86_400_000_000
+_ORDINAL_1970 = date(1970, 1, 1).toordinal()
+
+
 def day_of(at: int) -> date:
     """Segments are per UTC day: a day never has 23 or 25 hours, whatever the school's zone."""
-    return from_micros(at).date()
+    return date.fromordinal(_ORDINAL_1970 + at // _DAY)

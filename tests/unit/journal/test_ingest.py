@@ -3,6 +3,7 @@ conntrack lines to NAT records, and forwarding to a TLS syslog collector (RFC 54
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import threading
@@ -151,3 +152,12 @@ def test_forwarding_refuses_an_unknown_collector(tmp_path: Path) -> None:
     with pytest.raises(ssl.SSLCertVerificationError):
         forwarder.forward_once()
     listener.close()
+
+
+def test_squid_fast_encoding_is_the_canonical_one() -> None:
+    from appliance.journal.records import canonical
+
+    row = squidlog.parse(_line(1773136800, 3, "Ünïcode.example", user="élève", cat="adult",
+                               decision="block"))
+    assert row is not None
+    assert row[1] == canonical(json.loads(row[1]))
