@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -67,7 +67,7 @@ class Journal:
             self._write(kind, day, batch)
         return count
 
-    def append_micros(self, kind: str, rows: list[tuple[int, str, tuple[object, ...]]]) -> None:
+    def append_micros(self, kind: str, rows: Sequence[tuple[int, str, tuple[object, ...]]]) -> None:
         """Bulk path for ingesters that already hold (time µs, canonical body, index values)."""
         check_kind(kind)
         by_day: dict[date, list[tuple[int, str, tuple[object, ...]]]] = {}
