@@ -4,27 +4,43 @@ host, what the policy decides, and a record of refusals. The Squid helper is a l
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote
 
 from appliance.errors import CarineError
+from appliance.sessions.identity import IdentityLookup
 from appliance.state import connect, data_version
 from filtering import store
-from filtering.config import FilterConfig
+from filtering.answercache import AnswerCache, Site
+from filtering.config import FilterConfig, ZoneInfo
 from filtering.policy import Policy, Verdict
 
 log = logging.getLogger("carine.filter")
-RELOAD_EVERY = 1.0  # seconds between checks for a new index or new openings
+IDENTITY_RECHECK = 0.05  # seconds between re-reads of the sessions for an unknown client
+RELOAD_EVERY = timedelta(seconds=1)  # between checks for a new index or new openings
+_PLAIN = re.compile(r"[A-Za-z0-9/_.:-]*")
 
 
 class Lists(Protocol):
     """What the decision needs from the compiled lists (filtering.index.Index)."""
 
     def lookup(self, host: str, path: str | None = None) -> frozenset[str]: ...
+
+    def host_categories(self, host: str) -> tuple[frozenset[str], bool]:
+        """(categories of the host's domain entries, whether URL entries lie under it)."""
+
+    def path_categories(self, host: str, path: str | None, has_urls: bool = True
+                        ) -> frozenset[str]:
+        """Categories of the URL entries and expressions matching host + path."""
+
+    def consider(self, categories: frozenset[str]) -> None:
+        """Only ``categories`` matter to the decisions (the others may be left out)."""
 
     def close(self) -> None: ...
 
@@ -41,12 +57,35 @@ class Request:
     sni: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Answer:
-    """OK or ERR, and the annotations Squid logs (%{category}note...) and passes to deny_info."""
+    """OK or ERR, and the annotations Squid logs (%{category}note...) and passes to deny_info.
+
+    ``cacheable``: the same request from the same zone gets this answer until the decider's
+    cache is reset; ``record``: (host, category, reason, profile) of a refusal to remember for
+    the "recently blocked" page, each time it is given. ``words`` (the answer as Squid reads it
+    after the channel id) and ``counted`` (the counters' labels) are derived from the notes."""
 
     ok: bool
     notes: dict[str, str] = field(default_factory=dict)
+    cacheable: bool = False
+    record: tuple[str, str, str, str] | None = None
+    words: bytes = b""
+    counted: tuple[str, str, str] = ("", "", "")
+
+    def __post_init__(self) -> None:
+        if not self.words:  # computed once: cached answers are given many times
+            # Values are %-encoded: Squid kv-pairs end at a space, a host can hold odd bytes.
+            notes = " ".join(f"{k}={v if _PLAIN.fullmatch(v) else quote(v, safe='/-_.:')}"
+                             for k, v in self.notes.items())
+            object.__setattr__(self, "words", (b" OK " if self.ok else b" ERR ")
+                               + notes.encode() + b"\n")
+            object.__setattr__(self, "counted", (
+                self.notes.get("profile", "-"), self.notes.get("category", "-"),
+                self.notes.get("decision", "-")))
+
+
+UNFILTERED = Answer(True, {"decision": "allow", "reason": "unfiltered-zone"}, cacheable=True)
 
 
 def target_host(req: Request) -> str:
@@ -75,22 +114,38 @@ class Decider:
         self.conn: sqlite3.Connection | None = None
         self.store_version = -1
         self.policy = Policy(config.filtering)
-        self.next_check = 0.0
+        self.cache = AnswerCache()
+        # Who is behind an address (portal, 802.1X, devices): their profile beats the zone's.
+        self.identity = IdentityLookup(config.store)
+        self.as_profile: dict[tuple[str, str], ZoneInfo] = {}
+        self.identity_checked = 0.0
+        self.last_site: Site | None = None  # the site of the last decision (for the helper)
+        self.next_check: datetime | None = None
         # Refusals wait here and reach the store in one transaction per second: a commit per
         # refusal would cost more than the decision itself.
         self.pending: dict[tuple[str, str], tuple[str, str, str, datetime]] = {}
         self.refresh(force=True)
 
-    def refresh(self, force: bool = False) -> None:
-        now = self.clock().timestamp()
-        if not force and now < self.next_check:
-            return
-        self.next_check = now + RELOAD_EVERY
-        self.flush()
-        self._refresh_lists()
-        self._refresh_policy()
+    def refresh(self, force: bool = False) -> datetime:
+        """Keep the inputs fresh (index and store checked once a second, the cache at every
+        call); returns the instant the caller's batch of requests is decided at."""
+        now = self.clock()
+        if not self.cache.valid(now):
+            self._reset(now)
+        if force or self.next_check is None or not (now < self.next_check) \
+                or now < self.next_check - RELOAD_EVERY:  # the clock went back
+            self.next_check = now + RELOAD_EVERY
+            self.flush()
+            self._refresh_lists(now)
+            self._refresh_policy(now)
+            self._refresh_identity(now)
+        return now
 
-    def _refresh_lists(self) -> None:
+    def _reset(self, now: datetime) -> None:
+        """Forget every cached answer: an input changed, or the policy's clock moved on."""
+        self.cache.reset(now, self.policy.next_change(now))
+
+    def _refresh_lists(self, now: datetime) -> None:
         try:
             st = self.config.index.stat()
         except OSError:
@@ -109,10 +164,12 @@ class Decider:
             return
         if self.lists is not None:
             self.lists.close()
+        lists.consider(self.policy.relevant)
         self.lists, self.lists_stamp = lists, stamp
+        self._reset(now)
         log.info("filtering index loaded from %s", self.config.index)
 
-    def _refresh_policy(self) -> None:
+    def _refresh_policy(self, now: datetime) -> None:
         try:
             if self.conn is None:
                 self.conn = connect(self.config.store)
@@ -121,36 +178,105 @@ class Decider:
             if version == self.store_version:
                 return
             allow, block = store.exceptions(self.conn)
-            self.policy = Policy(self.config.filtering, store.openings(self.conn, self.clock()),
+            self.policy = Policy(self.config.filtering, store.openings(self.conn, now),
                                  allow, block)
             self.store_version = version
+            self._reset(now)
         except (sqlite3.Error, CarineError) as exc:
             log.error("state store unavailable (%s): deciding without runtime exceptions", exc)
             self.conn = None
 
-    def decide(self, req: Request) -> Answer:
+    def _refresh_identity(self, now: datetime) -> None:
+        before = self.identity.version
+        self.identity.refresh()
+        if self.identity.version != before:
+            # A login or a logout: answers kept for an address may now be someone else's.
+            self.cache.clients.clear()
+            self._reset(now)
+
+    def who(self, client: str, zone: ZoneInfo, now: datetime) -> tuple[ZoneInfo, str | None]:
+        """``zone`` with the profile of ``client``'s session, and the session's login (the
+        zone as it is, and None, when nobody is identified there)."""
+        stamp = now.timestamp()
+        found = self.identity.lookup(client, stamp) if self.identity.by_ip else None
+        if found is None and not 0 <= stamp - self.identity_checked < IDENTITY_RECHECK:
+            # Someone may have just logged in: a client's first request after its login must
+            # get its own profile, not the zone's (one PRAGMA, at most every 50 ms).
+            self.identity_checked = stamp
+            self._refresh_identity(now)
+            found = self.identity.lookup(client, stamp) if self.identity.by_ip else None
+        if found is None:
+            return zone, None
+        if found.profile == zone.profile or found.profile not in self.config.filtering.profiles:
+            return zone, found.login
+        key = (zone.name, found.profile)
+        seen = self.as_profile.get(key)
+        if seen is None:
+            seen = self.as_profile[key] = ZoneInfo(zone.name, zone.subnet, found.profile,
+                                                   zone.gateway)
+        return seen, found.login
+
+    def group_of(self, client: str) -> str | None:
+        """Whose cached answers ``client`` shares: its zone's, or its own login's."""
+        zone = self.config.zone_of(client)
+        if zone is None:
+            return None
+        _, login = self.who(client, zone, self.clock())
+        return zone.name if login is None else f"{zone.name}@{login}"
+
+    def decide(self, req: Request, now: datetime | None = None) -> Answer:
+        """The answer to ``req`` at ``now`` (default: the clock); a refusal is recorded."""
+        if now is None:
+            now = self.clock()
+        if not self.cache.valid(now):
+            self._reset(now)
         zone = self.config.zone_of(req.client)
         if zone is None:  # a zone that is not filtered (direct internet) using the proxy
-            return Answer(True, {"decision": "allow", "reason": "unfiltered-zone"})
+            return UNFILTERED
         if self.lists is None:
             return Answer(False, {"decision": "block", "reason": "filter-unavailable",
                                   "profile": zone.profile, "message": "filter-unavailable"})
+        zone, user = self.who(req.client, zone, now)
         host = target_host(req)
+        # What every path of this host shares (its domain entries, and the answer when nothing
+        # else matches) is kept: most new requests are a new path on a known host.
+        key = (f"{zone.name}:{zone.profile}", host)  # a session's profile differs from the zone's
+        site = self.cache.sites.get(key)
+        if site is None:
+            domain, has_urls = self.lists.host_categories(host)
+            site = Site(host, domain, has_urls, self._answer(zone, host, domain, now))
+            self.cache.keep_site(key, site)
+        self.last_site = site
         path = "" if req.method == "CONNECT" or req.sni else req.path
-        categories = self.lists.lookup(host, path or None)
-        now = self.clock()
-        verdict = self.policy.decide(zone.profile, zone.name, host, categories, now)
-        notes = {"decision": verdict.action, "reason": verdict.reason, "layer": verdict.layer,
-                 "profile": zone.profile, "category": verdict.category or "-"}
-        if not verdict.allowed:
-            self._record(req.client, host, verdict, zone.profile, now)
-            notes["message"] = f"{verdict.reason}/{verdict.category or '-'}/{zone.profile}"
-        return Answer(verdict.allowed, notes)
+        extra = self.lists.path_categories(host, path or None, site.has_urls)
+        answer = site.answer if not extra else self._answer(zone, host, site.domain | extra, now)
+        if answer.record is not None:
+            self.record(req.client, answer.record, now)
+        return answer if user is None else _with_user(answer, user)
 
-    def _record(self, client: str, host: str, verdict: Verdict, profile: str,
-                now: datetime) -> None:
+    def path_answer(self, site: Site, path: str) -> Answer | None:
+        """The answer for ``path`` on ``site`` when no URL entry or expression matches it
+        (the site's own answer); None when one does (then the policy decides again)."""
+        assert self.lists is not None  # a site exists only while lists do
+        if self.lists.path_categories(site.host, path or None, site.has_urls):
+            return None
+        return site.answer
+
+    def _answer(self, zone: ZoneInfo, host: str, categories: frozenset[str],
+                now: datetime) -> Answer:
+        verdict = self.policy.decide(zone.profile, zone.name, host, categories, now)
+        shared = self.cache.shared.get((verdict, zone.profile))
+        if shared is None:
+            shared = self.cache.shared[(verdict, zone.profile)] = _answer(verdict, zone.profile)
+        if verdict.allowed:
+            return shared
+        return Answer(False, shared.notes, True, (host, verdict.category, verdict.reason,
+                                                   zone.profile), shared.words, shared.counted)
+
+    def record(self, client: str, record: tuple[str, str, str, str], now: datetime) -> None:
+        """Remember a refusal (host, category, reason, profile) for ``client``'s page."""
         # The client is in a filtered zone (an IPv4 subnet): no need to parse it again.
-        self.pending[(client, host)] = (verdict.category, verdict.reason, profile, now)
+        self.pending[(client, record[0])] = (*record[1:], now)
 
     def flush(self) -> None:
         """Write the refusals seen since the last flush (the "recently blocked" page)."""
@@ -162,3 +288,19 @@ class Decider:
             store.record_blocks(self.conn, rows)
         except sqlite3.Error as exc:  # never let the journal stop a decision
             log.error("cannot record %d refusals: %s", len(rows), exc)
+
+
+def _answer(verdict: Verdict, profile: str) -> Answer:
+    """The answer to give for ``verdict`` (any host: a refusal's record is added per host)."""
+    notes = {"decision": verdict.action, "reason": verdict.reason, "layer": verdict.layer,
+             "profile": profile, "category": verdict.category or "-"}
+    if not verdict.allowed:
+        notes["message"] = f"{verdict.reason}/{verdict.category or '-'}/{profile}"
+    return Answer(verdict.allowed, notes, cacheable=True)
+
+
+def _with_user(answer: Answer, user: str) -> Answer:
+    """``answer`` naming ``user`` to Squid (user=, logged as %un in the access log)."""
+    name = user if _PLAIN.fullmatch(user) else quote(user, safe="/-_.:")
+    return Answer(answer.ok, answer.notes, answer.cacheable, answer.record,
+                  answer.words[:-1] + b" user=" + name.encode() + b"\n", answer.counted)

@@ -9,16 +9,17 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import select
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from appliance.errors import CarineError
 from filtering.config import FilterConfig
+from filtering.answercache import ZoneAnswers
 from filtering.counters import Counters
 from filtering.decide import Answer, Decider, Lists, Request
 
@@ -31,9 +32,6 @@ def _field(token: bytes) -> str:
     if "%" in text:
         text = unquote(text)
     return "" if text == "-" else text
-
-
-_PLAIN = re.compile(r"[A-Za-z0-9/_.:-]*")
 
 
 def parse(line: bytes) -> tuple[bytes, Request | None]:
@@ -49,11 +47,7 @@ def parse(line: bytes) -> tuple[bytes, Request | None]:
 
 
 def format_answer(channel: bytes, answer: Answer) -> bytes:
-    # Values are %-encoded: Squid kv-pairs end at a space, and a host can hold odd bytes.
-    notes = " ".join(f"{k}={v if _PLAIN.fullmatch(v) else quote(v, safe='/-_.:')}"
-                     for k, v in answer.notes.items())
-    word = b" OK " if answer.ok else b" ERR "
-    return channel + word + notes.encode() + b"\n"
+    return channel + answer.words
 
 
 def serve(decider: Decider, read: Callable[[int], bytes | None],
@@ -63,7 +57,6 @@ def serve(decider: Decider, read: Callable[[int], bytes | None],
     pending = b""
     answered = 0
     counters = counters or Counters(None)
-    clock = time.perf_counter
     while True:
         data = read(chunk)
         if data is None:  # idle: the refusals recorded, the index and openings re-checked
@@ -76,31 +69,113 @@ def serve(decider: Decider, read: Callable[[int], bytes | None],
             return answered
         pending += data
         *lines, pending = pending.split(b"\n")
-        decider.refresh()
-        out = []
-        for line in lines:
-            channel, req = parse(line)
-            if req is None:
-                if channel:
-                    log.error("malformed request line: %r", line[:200])
-                    out.append(channel + b" BH message=malformed\n")
-                continue
-            started = clock()
-            try:
-                answer = decider.decide(req)
-            except Exception:  # one bad request must not take the helper down
-                log.exception("decision failed for %r", line[:200])
-                counters.errors += 1
-                out.append(channel + b" ERR decision=block reason=error\n")
-                continue
-            notes = answer.notes
-            counters.decided(notes.get("profile", "-"), notes.get("category", "-"),
-                             notes.get("decision", "-"), clock() - started)
-            out.append(format_answer(channel, answer))
-            answered += 1
+        out: list[bytes] = []
+        answered += answer_lines(decider, lines, out, counters)
         if out:
             write(b"".join(out))
         counters.flush()
+
+
+def answer_lines(decider: Decider, lines: list[bytes], out: list[bytes],
+                 counters: Counters) -> int:
+    """Append the answer to each of ``lines`` to ``out``; returns how many were answered.
+
+    The whole batch is decided at one instant. A line already answered for a client of the
+    same zone is answered from the cache without being parsed (the hot path: keep it short);
+    a plain HTTP line whose host is known needs only its path looked at; the others go through
+    ``decide`` and are timed one by one."""
+    now = decider.refresh()
+    clients = decider.cache.clients
+    tally: dict[tuple[str, str, str], int] = {}
+    clock = time.perf_counter
+    started = clock()
+    slow = 0.0
+    answered = 0
+    for line in lines:
+        parts = line.split(b" ", 2)
+        if len(parts) == 3:
+            answers = clients.get(parts[1])
+            if answers is not None:
+                answer = answers.lines.get(parts[2])
+                if answer is None:
+                    answer = _known_site(decider, answers, parts[2])
+                if answer is not None:
+                    out.append(parts[0] + answer.words)
+                    tally[answer.counted] = tally.get(answer.counted, 0) + 1
+                    if answer.record is not None:
+                        decider.record(parts[1].decode(), answer.record, now)
+                    continue
+        began = clock()
+        answered += _decide_line(decider, line, parts, now, out, counters)
+        slow += clock() - began
+    if tally:
+        answered += counters.cached(tally, clock() - started - slow)
+    return answered
+
+
+def _pathless(rest: bytes) -> tuple[bytes, bytes] | None:
+    """(the line after the client without its path, the path as sent) for a plain HTTP line
+    whose fields need no decoding; None for any other line."""
+    fields = rest.split(b" ", 4)
+    if len(fields) < 5 or fields[1] == b"CONNECT" or fields[4][:1] != b"-" \
+            or fields[4][1:2] not in (b"", b" ") or b"%" in fields[3]:
+        return None
+    return b" ".join((fields[0], fields[1], fields[2], fields[4])), fields[3]
+
+
+def _known_site(decider: Decider, answers: ZoneAnswers, rest: bytes) -> Answer | None:
+    """The answer to a plain HTTP line for a host already decided, when its new path matches
+    no URL entry or expression; else None."""
+    split = _pathless(rest)
+    if split is None:
+        return None
+    site = answers.sites.get(split[0])
+    if site is None:
+        return None
+    path = split[1]
+    answer = decider.path_answer(site, "" if path == b"-" else path.decode("utf-8", "replace"))
+    if answer is not None:
+        decider.cache.learn(answers, rest, answer)
+    return answer
+
+
+def _decide_line(decider: Decider, line: bytes, parts: list[bytes], now: datetime,
+                 out: list[bytes], counters: Counters) -> int:
+    """Decide one line the cache does not know; 1 if answered OK or ERR, else 0."""
+    started = time.perf_counter()
+    channel, req = parse(line)
+    if req is None:
+        if channel:
+            log.error("malformed request line: %r", line[:200])
+            out.append(channel + b" BH message=malformed\n")
+        return 0
+    decider.last_site = None
+    try:
+        answer = decider.decide(req, now)
+    except Exception:  # one bad request must not take the helper down
+        log.exception("decision failed for %r", line[:200])
+        counters.errors += 1
+        out.append(channel + b" ERR decision=block reason=error\n")
+        return 0
+    # Learnt only when the line splits on single spaces as parse saw it: the key must name
+    # the client's zone, whatever odd spacing a line may have.
+    if answer.cacheable and len(parts) == 3 and parts[0] == channel \
+            and parts[1] == req.client.encode():
+        # A zone's clients share answers; an identified client (zone@login) has its own,
+        # whole lines only: a site's pathless answer does not name the user to Squid.
+        group = decider.group_of(req.client)
+        answers = decider.cache.zone(parts[1], group)
+        identified = group is not None and "@" in group
+        split = _pathless(parts[2]) if decider.last_site is not None and not identified \
+            else None
+        if split is None:
+            decider.cache.learn(answers, parts[2], answer)
+        else:
+            decider.cache.learn(answers, parts[2], answer, split[0], decider.last_site)
+    profile, category, action = answer.counted
+    counters.decided(profile, category, action, time.perf_counter() - started)
+    out.append(channel + answer.words)
+    return 1
 
 
 def open_index(path: Path) -> Lists:

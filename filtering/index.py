@@ -67,6 +67,7 @@ class Index:
         self._url_prefixes = self._urls.iter_prefixes_with_ids
         self._unions: dict[tuple[frozenset[str], ...], frozenset[str]] = {}
         self._expressions: list[tuple[re.Pattern[str], frozenset[str]]] | None = None
+        self._wanted: frozenset[str] | None = None
         self._inode = os.fstat(mapped.file.fileno()).st_ino
 
     @classmethod
@@ -116,12 +117,19 @@ class Index:
             found = sets[ids[key_id]] if found is EMPTY else self._union((found, sets[ids[key_id]]))
         return found
 
+    def consider(self, categories: frozenset[str]) -> None:
+        """Run only the expressions of ``categories`` in ``lookup`` (those a policy can use:
+        a match in any other category would change no decision)."""
+        self._wanted, self._expressions = categories, None
+
     def _compiled(self) -> list[tuple[re.Pattern[str], frozenset[str]]]:
         """One search per category, compiled at first use. (One search over every category
         measured slower: it loses the literal-prefix scans that re does for each pattern.)"""
         if self._expressions is None:
+            wanted = self._wanted
             self._expressions = [(combine_expressions(patterns), frozenset([name]))
-                                 for name, patterns in sorted(self.meta["expressions"].items())]
+                                 for name, patterns in sorted(self.meta["expressions"].items())
+                                 if wanted is None or name in wanted]
         return self._expressions
 
     def expression_categories(self, url: str) -> frozenset[str]:
@@ -132,14 +140,31 @@ class Index:
             return EMPTY
         return found[0] if len(found) == 1 else self._union(found)
 
+    def host_categories(self, host: str) -> tuple[frozenset[str], bool]:
+        """(categories of ``host``'s domain entries, whether any URL entry lies under it): what
+        every request to ``host`` shares, whatever its path."""
+        domain = self.domain_categories(host)  # first: raises once the index is closed
+        normal = self._host(host)
+        return domain, normal is not None and \
+            next(self._urls.iterkeys(url_key(normal, "/")), None) is not None
+
+    def path_categories(self, host: str, path: str | None, has_urls: bool = True) -> frozenset[str]:
+        """Categories of the URL entries (only if ``has_urls``, see host_categories) and
+        expressions (see ``consider``) matching ``host`` + ``path``."""
+        urls = self.url_categories(host, path or "") if has_urls else EMPTY
+        found = self.expression_categories(host + path if path else host)
+        if not urls:
+            return found
+        return urls if not found else self._union((urls, found))
+
     def lookup(self, host: str, path: str | None = None) -> frozenset[str]:
-        """Every category of a request: domains, URL entries, expressions. Without ``path``
-        (HTTPS, seen by name only) URL entries count for the site's root only."""
-        found = [c for c in (self.domain_categories(host), self.url_categories(host, path or ""),
-                             self.expression_categories(host + (path or ""))) if c]
-        if not found:
-            return EMPTY
-        return found[0] if len(found) == 1 else self._union(tuple(found))
+        """Every category of a request: domains, URL entries, expressions (see ``consider``).
+        Without ``path`` (HTTPS, seen by name only) URL entries count for the site's root only."""
+        domain, has_urls = self.host_categories(host)
+        extra = self.path_categories(host, path, has_urls)
+        if not extra:
+            return domain
+        return extra if not domain else self._union((domain, extra))
 
     def domains(self, categories: Iterable[str]) -> Iterator[str]:
         """Every listed domain in one of ``categories`` (for the DNS views' refused names)."""

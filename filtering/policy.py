@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from appliance.site.filtering import Filtering, FilterProfile, TimeRule
 
@@ -53,6 +53,22 @@ def matching_domain(host: str, domains: frozenset[str]) -> str | None:
         name = name[dot + 1:]
 
 
+def relevant_categories(filtering: Filtering) -> frozenset[str]:
+    """Every category some decision can depend on: a list match in any other category changes
+    no verdict, so its expressions need not run."""
+    names: set[str] = set()
+    for prof in filtering.profiles.values():
+        names.update(filtering.national.floor(prof.audience), prof.categories(),
+                     prof.allowed_categories, *(r.categories for r in prof.time_rules))
+    return frozenset(names)
+
+
+def _clock_time(hhmm: str) -> timedelta:
+    """A rule's HH:MM as the time since midnight (24:00 is the next midnight)."""
+    hours, minutes = hhmm.split(":")
+    return timedelta(hours=int(hours), minutes=int(minutes))
+
+
 def _in_period(rule: TimeRule, now: datetime) -> bool:
     return DAYS[now.weekday()] in rule.days and rule.start <= now.strftime("%H:%M") < rule.end
 
@@ -75,6 +91,21 @@ class Policy:
             self.openings.setdefault(opening.zone, []).append(opening)
         self.floors = {name: frozenset(filtering.national.floor(p.audience))
                        for name, p in filtering.profiles.items()}
+        self.relevant = relevant_categories(filtering)
+        self._bounds = sorted({_clock_time(t) for p in filtering.profiles.values()
+                               for r in p.time_rules for t in (r.start, r.end)})
+        self._ends = sorted({o.until for o in openings})
+
+    def next_change(self, now: datetime) -> datetime | None:
+        """The first instant after ``now`` at which a decision could differ from the same one
+        made at ``now`` (a time rule starts or ends, the day changes, an opening ends); None if
+        no such instant exists. A decision cache must not serve an answer from that instant."""
+        later = [until for until in self._ends if until > now]
+        if self._bounds:
+            midnight = datetime.combine(now.date(), time(), now.tzinfo)
+            later += [midnight + timedelta(days=1)]
+            later += [at for at in (midnight + offset for offset in self._bounds) if at > now]
+        return min(later, default=None)
 
     def decide(self, profile: str, zone: str, host: str, categories: frozenset[str],
                now: datetime) -> Verdict:

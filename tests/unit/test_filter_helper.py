@@ -37,6 +37,16 @@ class FakeLists:
             found |= self.entries.get(".".join(labels[i:]), set())
         return frozenset(found)
 
+    def host_categories(self, host: str) -> tuple[frozenset[str], bool]:
+        return self.lookup(host), False
+
+    def path_categories(self, host: str, path: str | None, has_urls: bool = True
+                        ) -> frozenset[str]:
+        return frozenset()
+
+    def consider(self, categories: frozenset[str]) -> None:
+        self.considered = categories
+
     def close(self) -> None:
         self.closed = True
 
