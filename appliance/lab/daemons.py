@@ -136,6 +136,8 @@ def start_appliance(state: LabState, plan: Plan) -> None:
         ports = (proxy.port, proxy.intercept_http, proxy.intercept_https)
         netns.wait_for("Squid", lambda: all(
             netns.listening(APPLIANCE_NS, "tcp", p) for p in ports), timeout=40)
+    if any(z.portal for z in plan.site.zones) and plan.site.portal.enabled:
+        start_portal(state, plan)
     if plan.site.radius.enabled:
         start_radius(state, plan)
     if plan.site.monitoring.enabled:
@@ -145,6 +147,20 @@ def start_appliance(state: LabState, plan: Plan) -> None:
                 str(layout.etc("carine/monitoring.json"))])
         netns.wait_for("metrics exporter", lambda: netns.listening(APPLIANCE_NS, "tcp", port))
         start_prober(state, plan)
+    start_journal(state, plan)
+
+
+def start_journal(state: LabState, plan: Plan) -> None:
+    """The journal daemon, as root in the appliance (conntrack needs CAP_NET_ADMIN): follows
+    Squid's access log, polls NAT, seals and purges; ready once it has written its PID file."""
+    layout = plan.layout
+    pidfile = layout.run / "journald.pid"
+    pidfile.unlink(missing_ok=True)
+    _start(state, "journald", "appliance", APPLIANCE_NS,
+           [str(layout.programs / "carine-journald"), "--config",
+            str(layout.etc("carine/journal.json")), "--interval", "1", "--pidfile",
+            str(pidfile)])
+    netns.wait_for("journal daemon", pidfile.exists)
 
 
 def start_prober(state: LabState, plan: Plan) -> None:
@@ -183,6 +199,19 @@ def start_filtering(state: LabState, plan: Plan) -> None:
             "--bind", "0.0.0.0",  # noqa: S104 - every zone reaches it; nftables guards the port
             "--secret-file", str(layout.state / "filtering/blockpage.key")])
     netns.wait_for("block page", lambda: netns.listening(APPLIANCE_NS, "tcp", page))
+
+
+def start_portal(state: LabState, plan: Plan) -> None:
+    """The lab's accounts in the directory (as an import would make them), then the portal."""
+    from appliance.lab.accounts import create_lab_accounts
+
+    layout = plan.layout
+    create_lab_accounts(layout.state / "state.sqlite", LAB_DIR / "accounts.json")
+    port = plan.site.portal.port
+    _start(state, "portal", "appliance", APPLIANCE_NS,
+           [str(layout.programs / "carine-portal"), "--config",
+            str(layout.etc("carine/portal.json"))])
+    netns.wait_for("portal", lambda: netns.listening(APPLIANCE_NS, "tcp", port))
 
 
 def start_radius(state: LabState, plan: Plan) -> None:
