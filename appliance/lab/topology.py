@@ -55,6 +55,9 @@ LISTS = Path(os.environ.get("CARINE_LAB_LISTS", "")) if os.environ.get("CARINE_L
 WAN_TCP_PORTS = (22, 465, 587, 993, 8080)
 WAN_UDP_PORTS = (443, 4500)
 CLIENT_TCP_PORTS = (22, 443, 631, 9100, 11100)  # ssh, web, printing, classroom control
+PORTAL_CLIENTS = 3  # clients of a portal zone
+# Accounts the lab creates in the directory (login, profile): a pupil and a teacher.
+LAB_ACCOUNTS = (("eleve.lab", "eleve", "Élise", "Lab"), ("prof.lab", "enseignant", "Paul", "Lab"))
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,11 @@ def lab_site(site: Site) -> Site:
 
 
 def plan(site: Site) -> Plan:
-    """The lab for ``site``: one client per zone, the host attached to the first managing zone."""
+    """The lab for ``site``: one client per zone (three in a portal zone: a pupil, a teacher and
+    a registered printer), the host attached to the first managing zone."""
     site = lab_site(site)
-    clients = tuple(Client(z, 1, site.zone_ifname(z)) for z in site.zones)
+    clients = tuple(Client(z, i, site.zone_ifname(z)) for z in site.zones
+                    for i in range(1, PORTAL_CLIENTS + 1 if z.portal and site.portal.enabled
+                                   else 2))
     managing = [z for z in site.zones if z.is_managing()]
     return Plan(site, clients, managing[0] if managing else None)

@@ -105,6 +105,9 @@ class Zone(Section):
     """Extra openings out of the zone: to the internet or to another zone."""
     manages_appliance: bool | None = None
     """May reach the appliance's SSH and console; default: only management zones."""
+    portal: bool = False
+    """Clients must authenticate before any traffic beyond DHCP, DNS and the portal: portal
+    login, registered device, guest voucher or an 802.1X session (D-AUT-1)."""
 
     def gateway(self) -> IPv4Address:
         """The appliance's address in this zone."""

@@ -14,7 +14,7 @@ from network.portal.access import Access
 from network.portal.neighbours import ARP, normalise_mac, read_leases
 
 log = logging.getLogger("carine.portal")
-GRACE = 10.0  # a session opened while the set was being listed is not idle yet
+GRACE = 1.0  # a session opened while the set was being listed is not idle yet
 MIN_DEVICE_SECONDS = 60
 
 
@@ -49,6 +49,7 @@ class Keeper:
 
     def _sessions(self) -> None:
         access = self.access
+        listed_at = access.clock()
         handle, members = access.sets.members()
         if handle is None:
             log.error("the firewall has no gate set: is the CARINE ruleset loaded?")
@@ -65,7 +66,7 @@ class Keeper:
                 access.close(s, "mac-changed")
             elif s.ip in members:
                 continue
-            elif remade or now - s.started_at < GRACE:
+            elif remade or s.started_at > listed_at - GRACE:
                 again.append(s)
             else:
                 access.close(s, "idle" if s.method is not Method.DEVICE else "lease-ended")

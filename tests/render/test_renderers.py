@@ -33,7 +33,7 @@ def lines(text: str) -> list[str]:
 def test_filtering_disabled_renders_no_proxy() -> None:
     direct = {"internet": "direct"}
     files = files_of(variant(filtering={"enabled": False}, zone_admin=direct, zone_staff=direct,
-                             zone_pedago=direct, zone_guest=direct))
+                             zone_pedago=direct, zone_guest={**direct, "portal": None}))
     assert SQUID not in files
     assert DNS_HOOK in files  # dnsmasq's conf-dir must still find its hook file
     nft = files[NFT]
@@ -43,7 +43,7 @@ def test_filtering_disabled_renders_no_proxy() -> None:
 
 
 def test_direct_zone_is_routed_without_the_proxy() -> None:
-    files = files_of(variant(zone_guest={"internet": "direct"}))
+    files = files_of(variant(zone_guest={"internet": "direct", "portal": None}))
     nft = lines(files[NFT])
     assert 'iifname "eth1.40" oifname "eth0" accept comment "guest: direct internet"' in nft
     redirect = next(line for line in nft if "tcp dport 80 redirect" in line)
@@ -55,7 +55,7 @@ def test_direct_zone_is_routed_without_the_proxy() -> None:
     intercepted = next(line for line in nft if "tcp dport 3129 accept" in line)
     assert '"eth1.40"' in explicit
     assert '"eth1.40"' not in intercepted
-    assert "acl zone_guest src 10.40.0.0/23" in files[SQUID]
+    assert "acl zone_guest src 10.40.0.0/21" in files[SQUID]
 
 
 def test_direct_zone_may_open_web_ports() -> None:
