@@ -20,7 +20,7 @@ PROXY_BYPASS = {("tcp", 80), ("tcp", 443), ("udp", 443)}
 def site_problems(site: Site) -> list[Problem]:
     """Every cross-field problem of ``site``, in file order."""
     checks = (_uplink, _zones_unique, _zone_addressing, _zone_allows, _profiles, _services,
-              wifi_problems, radius_problems)
+              wifi_problems, radius_problems, _portal)
     return [problem for check in checks for problem in check(site)]
 
 
@@ -175,6 +175,8 @@ def _services(site: Site) -> Iterator[Problem]:
                   ("filtering.block_page_port", site.filtering.block_page_port)]
     if site.monitoring.enabled:
         ports.append(("monitoring.metrics_port", site.monitoring.metrics_port))
+    if site.portal.enabled:
+        ports.append(("portal.port", site.portal.port))
     taken: dict[int, str] = {port: f"{name} (built in)" for port, name in RESERVED_PORTS.items()}
     for path, port in ports:
         if port in taken:
@@ -204,3 +206,18 @@ def _services(site: Site) -> Iterator[Problem]:
                 yield Problem(f"zones[{i}].internet", "filtered internet needs the filtering "
                               "proxy, but filtering.enabled is false",
                               "enable filtering, or choose internet: direct or none")
+
+
+def _portal(site: Site) -> Iterator[Problem]:
+    for i, zone in enumerate(site.zones):
+        if zone.portal and not site.portal.enabled:
+            yield Problem(f"zones[{i}].portal", f"zone {zone.name} is a portal zone but the "
+                          "portal is off", "set portal.enabled: true, or remove portal: true")
+        if zone.portal and zone.internet is Internet.NONE:
+            yield Problem(f"zones[{i}].portal", f"zone {zone.name} has no internet: a portal "
+                          "there would open nothing", "remove portal: true")
+    known = site.filtering.profiles
+    for name in site.portal.profiles:
+        if name not in known:
+            yield Problem(f"portal.profiles.{name}", f"no filtering profile {name!r}",
+                          f"use one of: {', '.join(known)}")

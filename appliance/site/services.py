@@ -5,6 +5,7 @@ Each has defaults that make sense for a school, so a small site file stays small
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -16,15 +17,53 @@ from appliance.site.wifi import Wifi
 __all__ = ["Monitoring", "Portal", "Radius", "Storage", "Wifi"]
 
 
+class SessionLimits(Section):
+    """Timeouts of one profile's portal sessions (D-AUT-3); unset: the portal's defaults."""
+
+    idle_timeout_minutes: int | None = Field(default=None, ge=1, le=1440)
+    """Re-authentication after this much inactivity."""
+    session_hours: int | None = Field(default=None, ge=1, le=24)
+    """Longest session before a new login."""
+
+
+class PortalLockout(Section):
+    """Lockout of an account against password guessing."""
+
+    attempts: int = Field(default=5, ge=1, le=100)
+    """Failures in a row that lock the account."""
+    minutes: int = Field(default=15, ge=1, le=1440)
+    """How long a locked account refuses every password."""
+
+
 class Portal(Section):
     """Captive portal (D-AUT-1, D-AUT-3, D-AUT-5)."""
 
     enabled: bool = False
-    """Require a portal login before internet access in zones that have no 802.1X."""
+    """Run the captive portal for the zones marked `portal: true`."""
     idle_timeout_minutes: int = Field(default=30, ge=1, le=1440)
     """Re-authentication after this much inactivity (D-AUT-3)."""
     session_hours: int = Field(default=10, ge=1, le=24)
     """Longest session before a new login."""
+    port: Port = 8090
+    """Port of the portal on the appliance (unauthenticated web is redirected there)."""
+    charter_version: str = Field(default="2025-1", pattern=r"^[A-Za-z0-9._-]{1,32}$")
+    """Version of the usage charter; a new version is asked again of everyone (D-AUT-5)."""
+    charter_file: Path | None = None
+    """File with the school's own charter text (plain text, UTF-8) on the appliance; default:
+    the charter shipped with CARINE (circulaire 2004-035)."""
+    profiles: dict[Name, SessionLimits] = Field(default_factory=dict)
+    """Per-profile timeouts (`eleve: {idle_timeout_minutes: 15}`); others take the defaults."""
+    lockout: PortalLockout = PortalLockout()
+    """Account lockout after failed passwords."""
+    attempts_per_minute: int = Field(default=10, ge=1, le=600)
+    """Login and voucher attempts allowed per client address and minute (burst: the same)."""
+
+    def limits(self, profile: str) -> tuple[int, int]:
+        """(idle timeout, absolute lifetime) in seconds for a session of ``profile``."""
+        own = self.profiles.get(profile, SessionLimits())
+        idle = own.idle_timeout_minutes or self.idle_timeout_minutes
+        hours = own.session_hours or self.session_hours
+        return idle * 60, hours * 3600
 
 
 class RadiusClient(Section):
