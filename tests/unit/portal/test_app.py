@@ -57,7 +57,7 @@ def test_first_login_asks_for_the_charter_then_a_new_password(browser, access) -
     assert answer.location.endswith("/charte")
     assert access.current(PUPIL_IP) is None  # nothing opens before the charter
     page = browser.get("/charte")
-    assert "Charte d'usage".encode() in page.data and "circulaire".encode() in page.data
+    assert b"Charte d'usage" in page.data and b"circulaire" in page.data
     refused = browser.post("/charte", data={"csrf_token": token(page.data)})
     assert refused.status_code == 400  # the box is mandatory
     accepted = browser.post("/charte", data={"csrf_token": token(page.data), "accept": "y"})
@@ -68,7 +68,7 @@ def test_first_login_asks_for_the_charter_then_a_new_password(browser, access) -
     form = browser.get("/mot-de-passe")
     weak = browser.post("/mot-de-passe", data={"csrf_token": token(form.data), "new": "court",
                                                "confirm": "court"})
-    assert weak.status_code == 400 and "au moins 8".encode() in weak.data
+    assert weak.status_code == 400 and b"au moins 8" in weak.data
     done = browser.post("/mot-de-passe", data={"csrf_token": token(form.data),
                                                "new": "Nouveau-secret-42",
                                                "confirm": "Nouveau-secret-42"})

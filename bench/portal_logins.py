@@ -1,0 +1,188 @@
+"""Login burst and gate cost of the captive portal, in the lab (run as root, lab up):
+
+1. N logins (default 1,000) within a minute from N addresses of the guest zone (added to two
+   lab clients for the run, removed after): errors, login time and login-to-traffic latency
+   (from the POST to the first 200 through the proxy), p50/p99.
+2. The gate with 0 against 10,000 authorised clients: flood-ping RTT across a router namespace
+   running the lab's rendered ruleset, side by side, alternating; the ratio is printed last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from ipaddress import IPv4Address
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from appliance.directory import passwords
+from appliance.lab.driver import LabDriver
+from appliance.run import run
+from appliance.state import connect
+
+PASSWORD = "Bench-pass-2025"  # noqa: S105 - a throwaway lab password
+NODES = ("carine-guest-1", "carine-guest-2")
+FIRST = IPv4Address("10.40.2.1")
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def make_accounts(lab: LabDriver, count: int, charter: str) -> list[str]:
+    conn = connect(lab.store_path)
+    digest = passwords.hash_password(PASSWORD)  # one hash for all: set-up time, not the bench
+    now = time.time()
+    logins = [f"bench.{i:04d}" for i in range(count)]
+    with conn:
+        for login in logins:
+            if conn.execute("SELECT 1 FROM accounts WHERE login = ?", (login,)).fetchone():
+                conn.execute("UPDATE accounts SET failures = 0, locked_until = NULL "
+                             "WHERE login = ?", (login,))
+                continue
+            cur = conn.execute(
+                "INSERT INTO people (local_id, source, last_name, first_name, profile, "
+                "created_at, updated_at) VALUES (?, 'local', 'Bench', ?, 'eleve', ?, ?)",
+                (f"bench-{login}", login, now, now))
+            conn.execute("INSERT OR IGNORE INTO logins_used (login) VALUES (?)", (login,))
+            conn.execute(
+                "INSERT INTO accounts (person_id, login, password_hash, must_change, "
+                "charter_version, charter_at, created_at) VALUES (?, ?, ?, 0, ?, ?, ?)",
+                (cur.lastrowid, login, digest, charter, now, now))
+    conn.close()
+    return logins
+
+
+def burst(lab: LabDriver, count: int, seconds: float) -> list[dict[str, object]]:
+    config = json.loads(Path("/run/carine-lab/tree/etc/carine/portal.json").read_text())
+    logins = make_accounts(lab, count, config["charter_version"])
+    addresses = [str(FIRST + i) for i in range(count)]
+    per_node = {ns: addresses[i::len(NODES)] for i, ns in enumerate(NODES)}
+    for ns, mine in per_node.items():
+        batch = "".join(f"addr add {a}/21 dev eth0\n" for a in mine)
+        run(["ip", "-n", ns, "-batch", "-"], input_text=batch)
+    try:
+        workers = []
+        from subprocess import PIPE, Popen  # noqa: TID251 - two long-lived children, piped
+        for i, (ns, mine) in enumerate(per_node.items()):
+            jobs = "".join(f"{a} {logins[addresses.index(a)]} {PASSWORD}\n" for a in mine)
+            proc = Popen(["ip", "netns", "exec", ns, sys.executable,
+                          str(Path(__file__).with_name("portal_worker.py")),
+                          str(len(mine) / seconds)], stdin=PIPE, stdout=PIPE, text=True)
+            workers.append((proc, jobs))
+            del i
+        started = time.monotonic()
+        outs = [p.communicate(j, timeout=seconds + 120)[0] for p, j in workers]
+        wall = time.monotonic() - started
+    finally:
+        for ns, mine in per_node.items():
+            batch = "".join(f"addr del {a}/21 dev eth0\n" for a in mine)
+            run(["ip", "-n", ns, "-batch", "-"], input_text=batch, check=False)
+        cleanup = ("from pathlib import Path\n"
+                   "from network.portal.config import PortalConfig\n"
+                   "from network.portal.daemon import build\n"
+                   "a = build(PortalConfig.load(Path(\n"
+                   "    '/run/carine-lab/tree/etc/carine/portal.json')))\n"
+                   "for s in a.own_sessions():\n"
+                   "    if s.login.startswith('bench.'): a.close(s, 'logout')\n")
+        run(["ip", "netns", "exec", "carine-appliance", sys.executable, "-c", cleanup],
+            env={"PYTHONPATH": str(Path(__file__).resolve().parents[1])}, timeout=300)
+    results = [json.loads(line) for out in outs for line in out.splitlines() if line.strip()]
+    print(f"{len(results)} logins in {wall:.1f} s (started at {count / seconds:.0f}/s)")
+    return results
+
+
+def flood(src_ns: str, dst: str, count: int) -> float:
+    out = run(["ip", "netns", "exec", src_ns, "ping", "-f", "-q", "-c", str(count), dst],
+              timeout=120).stdout
+    return float(out.split("rtt min/avg/max/mdev = ")[1].split("/")[1])  # avg ms
+
+
+def gate_cost(rounds: int, count: int) -> tuple[list[float], list[float], float, float]:
+    c, r, s = "carine-bench-c", "carine-bench-r", "carine-bench-s"
+    try:
+        for ns in (c, r, s):
+            run(["ip", "netns", "add", ns])
+            run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        run(["ip", "link", "add", "eth0", "netns", c, "type", "veth", "peer", "name", "eth1.40",
+             "netns", r])
+        run(["ip", "link", "add", "eth0", "netns", r, "type", "veth", "peer", "name", "eth0",
+             "netns", s])
+        for ns, dev, addr in ((c, "eth0", "10.40.0.10/21"), (r, "eth1.40", "10.40.0.1/21"),
+                              (r, "eth0", "198.18.0.2/24"), (s, "eth0", "198.18.0.1/24")):
+            run(["ip", "-n", ns, "addr", "add", addr, "dev", dev])
+            run(["ip", "-n", ns, "link", "set", dev, "up"])
+        run(["ip", "-n", c, "route", "add", "default", "via", "10.40.0.1"])
+        run(["ip", "-n", s, "route", "add", "10.40.0.0/21", "via", "198.18.0.2"])
+        run(["ip", "netns", "exec", r, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        run(["ip", "netns", "exec", r, "nft", "-f", "/run/carine-lab/tree/etc/nftables.conf"])
+        run(["ip", "netns", "exec", r, "nft", "add", "rule", "inet", "carine", "forward",
+             "iifname", "eth1.40", "oifname", "eth0", "accept"])
+        run(["ip", "netns", "exec", r, "nft", "add", "element", "inet", "carine", "authorised",
+             "{ 10.40.0.10 timeout 1h }"])
+        run(["ip", "netns", "exec", r, "nft", "add", "element", "inet", "carine",
+             "portal_idle_30", "{ 10.40.0.10 timeout 1h }"])
+        others = [str(IPv4Address("10.41.0.0") + i) for i in range(10_000)]
+        fill = "".join(f"add element inet carine authorised {{ {a} timeout 1h }}\n"
+                       f"add element inet carine portal_idle_30 {{ {a} timeout 1h }}\n"
+                       for a in others)
+        empty = "".join(f"delete element inet carine authorised {{ {a} }}\n"
+                        f"delete element inet carine portal_idle_30 {{ {a} }}\n" for a in others)
+        flood(c, "198.18.0.1", 2000)  # warm up
+        zero: list[float] = []
+        full: list[float] = []
+        add_s = list_s = 0.0
+        for _ in range(rounds):
+            zero.append(flood(c, "198.18.0.1", count))
+            t = time.perf_counter()
+            run(["ip", "netns", "exec", r, "nft", "-f", "-"], input_text=fill, timeout=120)
+            add_s = time.perf_counter() - t
+            t = time.perf_counter()
+            run(["ip", "netns", "exec", r, "nft", "-j", "list", "set", "inet", "carine",
+                 "authorised"], timeout=120)
+            list_s = time.perf_counter() - t
+            full.append(flood(c, "198.18.0.1", count))
+            run(["ip", "netns", "exec", r, "nft", "-f", "-"], input_text=empty, timeout=120)
+        return zero, full, add_s, list_s
+    finally:
+        for ns in (c, r, s):
+            run(["ip", "netns", "del", ns], check=False)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--logins", type=int, default=1000)
+    p.add_argument("--seconds", type=float, default=50.0, help="spread the logins over this")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--pings", type=int, default=20000)
+    args = p.parse_args()
+    lab = LabDriver()
+    results = burst(lab, args.logins, args.seconds)
+    good = [r for r in results if r.get("ok")]
+    errors = args.logins - len(good)
+    login = [float(r["login_ms"]) for r in good]
+    traffic = [float(r["traffic_ms"]) for r in good]
+    print(f"errors: {errors} of {args.logins}")
+    if good:
+        print(f"POST /connexion answered:      p50 {pct(login, 50):6.1f} ms  "
+              f"p99 {pct(login, 99):6.1f} ms")
+        print(f"login to first proxied 200:    p50 {pct(traffic, 50):6.1f} ms  "
+              f"p99 {pct(traffic, 99):6.1f} ms  (target p99 <= 200 ms)")
+    zero, full, add_s, list_s = gate_cost(args.rounds, args.pings)
+    print(f"10,000 elements (+ idle class): added in one nft batch {add_s:.2f} s, "
+          f"listed as JSON {list_s:.2f} s")
+    print(f"forwarded flood ping avg RTT, 0 elements:      {statistics.mean(zero) * 1e3:.1f} µs "
+          f"{[round(z * 1e3, 1) for z in zero]}")
+    print(f"forwarded flood ping avg RTT, 10,000 elements: {statistics.mean(full) * 1e3:.1f} µs "
+          f"{[round(f * 1e3, 1) for f in full]}")
+    print(f"ratio 10,000 / 0 elements: {statistics.mean(full) / statistics.mean(zero):.3f}")
+    return 0 if errors == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
