@@ -75,8 +75,9 @@ def _alive(pidfile: Path) -> bool:
 class ApplianceCollector(Collector):
     """Collects every metric the appliance has data for, labelled with its UAI."""
 
-    def __init__(self, paths: Paths) -> None:
-        self.p = paths
+    def __init__(self, paths: Paths, probes: bool = True) -> None:
+        """``probes``: also the probe families (the exporter serves them from a ProbeBlock)."""
+        self.p, self.probes = paths, probes
         try:
             self.version = version("carine")
         except PackageNotFoundError:
@@ -97,7 +98,8 @@ class ApplianceCollector(Collector):
             up.add_metric([uai, daemon], float(_alive(self.p.run / f"{daemon}.pid")))
         yield up
         yield from self._filtering(uai)
-        yield from self._probes(uai)
+        if self.probes:
+            yield from self._probes(uai)
         yield from self._certificates(uai)
         yield self._import_heartbeat(uai)
         disk = _gauge("carine_disk_free_bytes")

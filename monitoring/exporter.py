@@ -11,17 +11,18 @@ import hmac
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from prometheus_client import CollectorRegistry, make_wsgi_app
 
 from appliance.errors import CarineError
 from appliance.wsgi import serve
 from monitoring.collect import ApplianceCollector, Paths
+from monitoring.exposition import MetricsApp, ProbeBlock
+from monitoring.probes import RESULTS
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -69,9 +70,10 @@ class BasicAuth:
 
 def create_app(config: dict[str, Any]) -> WSGIApplication:
     """The authenticated /metrics application for a parsed monitoring.json."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(ApplianceCollector(Paths.from_config(config)))
-    metrics: Callable[..., Iterable[bytes]] = make_wsgi_app(registry)
+    paths = Paths.from_config(config)
+    probes = ProbeBlock(paths.run / RESULTS, paths.uai)
+    probes.watch()
+    metrics = MetricsApp(ApplianceCollector(paths, probes=False), probes)
     return BasicAuth(metrics, config["user"], config["password_hash"])
 
 

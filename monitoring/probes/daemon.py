@@ -25,6 +25,10 @@ from monitoring.probes.runner import Job, Prober, jobs
 from monitoring.probes.schedule import Schedule
 
 log = logging.getLogger("carine.prober")
+# Results reach the file at most this often: a round of 50 targets finishes ~150 probes, and
+# writing the whole file after each one cost the prober most of its CPU and made the exporter
+# format its probe families again several times a second.
+WRITE_GAP = 2.0
 
 
 def write_results(path: Path, checks: list[Check], trace: dict[str, Any] | None,
@@ -80,6 +84,7 @@ class Daemon:
 
     async def serve(self) -> None:
         self.schedule.start(self.clock())
+        written = float("-inf")
         while not self._stopping:
             if self._now:
                 self._now = False
@@ -88,14 +93,17 @@ class Daemon:
                 task = asyncio.create_task(self.prober.run(self.jobs[key]), name=key)
                 self._tasks.add(task)
                 task.add_done_callback(functools.partial(self._finished, key))
+            delay = self.schedule.delay(self.clock())
             if self._dirty:
-                self._dirty = False
-                self.rounds += 1
-                write_results(self.config.results,
-                              [c for rows in self.latest.values() for c in rows],
-                              self.prober.trace, self.wall())
+                since = self.clock() - written
+                if since >= WRITE_GAP:
+                    self._write()
+                    written = self.clock()
+                else:
+                    delay = min(delay, WRITE_GAP - since) if delay is not None \
+                        else WRITE_GAP - since
             try:
-                async with asyncio.timeout(self.schedule.delay(self.clock())):
+                async with asyncio.timeout(delay):
                     await self._nudge.wait()
             except TimeoutError:
                 pass
@@ -103,6 +111,14 @@ class Daemon:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._dirty:  # what finished since the last write
+            self._write()
+
+    def _write(self) -> None:
+        self._dirty = False
+        self.rounds += 1
+        write_results(self.config.results, [c for rows in self.latest.values() for c in rows],
+                      self.prober.trace, self.wall())
 
 
 async def serve(config: ProberConfig) -> None:

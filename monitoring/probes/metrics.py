@@ -8,7 +8,7 @@ from typing import Any
 from prometheus_client.core import GaugeMetricFamily
 
 from monitoring.catalogue import BY_NAME
-from monitoring.probes.results import from_doc
+from monitoring.probes.results import STALE_INTERVALS, Check, from_doc
 
 UPLINK_SERVICE = "uplink"
 
@@ -20,7 +20,18 @@ def _gauge(name: str) -> GaugeMetricFamily:
 
 def probe_families(doc: Any, uai: str, now: float) -> list[GaugeMetricFamily]:
     """Every probe family, from a parsed results file (None or garbage: empty families)."""
-    checks = from_doc(doc)
+    return families(from_doc(doc), uai, now)
+
+
+def fresh_until(checks: list[Check], now: float) -> float:
+    """When the first of the results still fresh at ``now`` turns stale: until then (and until
+    the file changes) the families of ``checks`` stay the same."""
+    return min((c.timestamp + STALE_INTERVALS * c.interval for c in checks if not c.stale(now)),
+               default=float("inf"))
+
+
+def families(checks: list[Check], uai: str, now: float) -> list[GaugeMetricFamily]:
+    """Every probe family, from the checks of a results file."""
     success = _gauge("carine_probe_success")
     duration = _gauge("carine_probe_duration_seconds")
     status = _gauge("carine_probe_http_status_code")
