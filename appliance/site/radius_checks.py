@@ -21,6 +21,9 @@ def radius_problems(site: Site) -> Iterator[Problem]:
             yield Problem(f"{at}.name", f"client name {client.name!r} is already used by "
                           f"radius.clients[{names[client.name]}]", "client names must be unique")
         names.setdefault(client.name, i)
+        if client.name == "local":
+            yield Problem(f"{at}.name", "'local' is reserved for the appliance's own client",
+                          "choose another name")
         if (client.address is None) == (client.network is None):
             yield Problem(at, "give either address (one device) or network (several)",
                           "e.g. address: 10.99.0.11 or network: 10.99.0.0/26")

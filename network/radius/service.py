@@ -82,7 +82,8 @@ class RadiusService:
             # Switches send MAC authentication without Message-Authenticator; EAP always has it.
             clients.append({"name": c.name, "ipaddr": c.address or c.network, "kind": c.kind,
                             "shortname": c.shortname or c.name,
-                            "why": "access point" if c.kind == "ap" else "switch",
+                            "why": "Wi-Fi access point" if c.kind == "ap"
+                            else "wired 802.1X and MAC authentication",
                             "require_ma": "yes" if c.kind == "ap" else "no",
                             "secret_file": paths.secret_conf(c.name)})
         default_eap = "peap" if radius.peap_mschapv2 else ("ttls" if radius.ttls_pap else "tls")
@@ -109,7 +110,8 @@ class RadiusService:
         ensure_state(layout)
         for folder in (layout.log / "freeradius", layout.run / "freeradius"):
             folder.mkdir(parents=True, exist_ok=True)
-        result = run(["freeradius", "-C", "-d", str(confdir)], check=False, timeout=60)
+        result = run(["freeradius", "-C", "-l", "stdout", "-d", str(confdir)], check=False,
+                     timeout=60)
         return [CheckResult(self.name, f"freeradius -C -d {confdir}", result.ok,
                             result.output()[-3000:] if not result.ok else
                             "configuration, modules and certificates loaded")]

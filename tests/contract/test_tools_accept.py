@@ -22,7 +22,7 @@ from tests.conftest import EXAMPLES, lycee_variant, require_root, require_tool
 
 pytestmark = pytest.mark.contract
 
-TOOLS = ("nft", "dnsmasq", "squid", "chronyd")
+TOOLS = ("nft", "dnsmasq", "squid", "chronyd", "freeradius")
 EXAMPLE_SITES = sorted(EXAMPLES.glob("*.yaml"))
 
 
