@@ -252,6 +252,9 @@ def start_clients(state: LabState, plan: Plan) -> None:
                env={"CARINE_NS": client.ns, "CARINE_LEASES": str(leases)})
     for client in plan.clients:
         netns.wait_for(f"DHCP lease of {client.node}", _leased(leases, client), timeout=40)
+    from appliance.lab.wifi import start_wifi  # the 802.1X corner, after RADIUS and DHCP
+
+    start_wifi(state, plan)
 
 
 def _leased(leases: Path, client: Client) -> Callable[[], bool]:

@@ -1,0 +1,188 @@
+"""802.1X in the lab: a client namespace runs wpa_supplicant -D wired behind the real hostapd
+(driver=wired) standing for the lycée's access point ap-cdi; hostapd asks the appliance's real
+FreeRADIUS, which checks the pupil's directory account (PEAP-MSCHAPv2). Once authenticated the
+client gets its lease from the appliance and browses through the proxy with the pupil's
+filtering. Then the radio scheduler (a real daemon in the appliance) turns the port service off
+by schedule — the client is cut and EAP fails — and on again; every change is recorded."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+import pytest
+import yaml
+
+from appliance.journal.config import load as journal_config
+from appliance.journal.segment import connect as segment_connect
+from appliance.journal.segment import iter_records
+from appliance.lab.daemons import read_lease
+from appliance.lab.driver import LabDriver
+from appliance.lab.topology import lab_layout
+from appliance.lab.wifi import ALWAYS, WIFI_DIR
+from appliance.run import run
+from appliance.sessions import store as sessions
+from appliance.sessions.store import Method, Session
+from appliance.state import connect
+from network.wifi import store
+from network.wifi.ctrl import LocalControl, radio_enabled
+
+pytestmark = pytest.mark.lab
+GAMES = "poki.com"  # UT1 games: blocked for pupils
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def wait(what: str, ready: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def corner(lab: LabDriver) -> dict[str, str]:
+    info: dict[str, str] | None = lab.state.info.get("wifi")
+    if info is None:
+        pytest.fail("the lab has no 802.1X corner: the site needs a linux access point and the "
+                    "appliance's FreeRADIUS serving (see carine-lab log)")
+    return info
+
+
+def in_ns(ns: str, argv: list[str], timeout: float = 15) -> str:
+    return run(["ip", "netns", "exec", ns, *argv], check=False, timeout=timeout).output()
+
+
+def supplicant(corner: dict[str, str], *command: str) -> str:
+    return in_ns(corner["client_ns"], ["wpa_cli", "-p", str(WIFI_DIR / "supplicant"), "-i",
+                                       "eth0", *command])
+
+
+def authorized(corner: dict[str, str]) -> bool:
+    status = supplicant(corner, "status")
+    return "suppPortStatus=Authorized" in status and "EAP state=SUCCESS" in status
+
+
+def reconnect(corner: dict[str, str], mac: str) -> None:
+    """Log the client off (the port closes), then on again: a whole new EAP exchange."""
+    supplicant(corner, "logoff")
+    wait("the port to close on logoff", lambda: not port_open(corner, mac), 10)
+    supplicant(corner, "logon")
+    wait("the 802.1X client to be authorised", lambda: authorized(corner), 40)
+    wait("hostapd_cli to open the port", lambda: port_open(corner, mac), 10)
+
+
+def port_open(corner: dict[str, str], mac: str) -> bool:
+    """Whether the authenticator's port control lets ``mac`` through."""
+    listed = in_ns(corner["ap_ns"], ["nft", "list", "set", "bridge", "carine_port",
+                                     "authorised"])
+    return mac.lower() in listed.lower()
+
+
+def session(lab: LabDriver, ip: str) -> Session | None:
+    """The open 802.1X session of the lab pupil on ``ip``, if any."""
+    conn = connect(lab.store_path)
+    try:
+        found = sessions.by_ip(conn, ip)
+    finally:
+        conn.close()
+    if found is None or found.method is not Method.DOT1X or found.login != "eleve.lab":
+        return None
+    return found
+
+
+def set_schedule(corner: dict[str, str], periods: list[str]) -> None:
+    """Give every schedule of the scheduler's site ``periods`` on every day."""
+    path = Path(corner["site"])
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for name in data["wifi"]["schedules"]:
+        data["wifi"]["schedules"][name] = dict.fromkeys(DAYS, periods)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.replace(path)  # the scheduler sees a new mtime and reloads
+
+
+def browse(lab: LabDriver, ns: str, url: str, timeout: float = 5) -> str:
+    return in_ns(ns, ["curl", "-sS", "--noproxy", "*", "-m", str(timeout), "-o", "/dev/null",
+                      "-w", "%{http_code} %{redirect_url}", url], timeout=timeout + 5)
+
+
+def admin_records(since: datetime) -> list[dict[str, object]]:
+    root = journal_config(lab_layout().etc("carine/journal.json")).root
+    out = []
+    for path in sorted((root / "admin").glob("*.sqlite")):
+        conn = segment_connect(path, "admin", datetime.fromisoformat(path.stem).date(),
+                               create=False)
+        out += [json.loads(r.body) for r, _, _ in iter_records(conn, "admin")
+                if r.time() >= since]
+        conn.close()
+    return out
+
+
+def test_8021x_client_authenticates_browses_and_is_cut_by_schedule(
+        lab: LabDriver, corner: dict[str, str]) -> None:
+    ns = corner["client_ns"]
+    control = LocalControl(Path(corner["ctrl"]), corner["port"])
+    # 1. EAP (PEAP-MSCHAPv2 with the lab pupil's directory account) through the real hostapd
+    #    to the appliance's FreeRADIUS; the port opens only then (AP-STA-CONNECTED).
+    found = re.search(r"^address=(\S+)$", supplicant(corner, "status"), re.MULTILINE)
+    assert found is not None
+    mac = found.group(1)
+    reconnect(corner, mac)  # a fresh exchange, whatever an earlier run left
+    assert f"AP-STA-CONNECTED {mac}" in (WIFI_DIR / "port-events.log").read_text()
+    # 2. A lease from the appliance in the pupils' zone.
+    wait("the 802.1X client's lease", lambda: "ip" in read_lease(ns), 40)
+    lease = read_lease(ns)
+    zone = lab.state.info["wifi"]["zone"]
+    site = yaml.safe_load(Path(corner["site"]).read_text(encoding="utf-8"))
+    subnet = next(z["subnet"] for z in site["zones"] if z["name"] == zone)
+    assert IPv4Address(lease["ip"]) in IPv4Network(subnet)
+    # 3. Authenticated again now that the lease exists, RADIUS accounting opens the pupil's
+    #    802.1X session on that address (the first start waits for an interim update).
+    reconnect(corner, mac)
+    wait("the pupil's 802.1X session", lambda: session(lab, lease["ip"]) is not None, 20)
+    # 4. Browsing through the proxy with the pupil's own identity and filtering.
+    assert browse(lab, ns, "http://www.example.org/").startswith("200"), lease
+    code, location = browse(lab, ns, f"http://www.{GAMES}/jouer").split(" ", 1)
+    assert code == "302" and "m=category%2Fgames%2Feleve" in location
+    assert re.search(rf" {lease['ip']} \S+ {corner['login']} .* GET http://www.{GAMES}/jouer "
+                     ".* games block eleve ", lab.proxy_log())
+    start = datetime.now(UTC).replace(microsecond=0)
+    try:
+        # 5. The schedule turns the port service off: hostapd disabled by the scheduler, the
+        #    port closed, the client cut, and a new EAP exchange fails.
+        set_schedule(corner, [])
+        wait("the scheduler to disable hostapd", lambda: not radio_enabled(control), 20)
+        wait("hostapd_cli to close the port", lambda: not port_open(corner, mac), 10)
+        assert "AP-DISABLED" in (WIFI_DIR / "port-events.log").read_text()
+        wait("accounting to close the session", lambda: session(lab, lease["ip"]) is None, 10)
+        assert not browse(lab, ns, "http://www.example.org/", timeout=3).startswith("200")
+        supplicant(corner, "logoff")
+        supplicant(corner, "logon")
+        time.sleep(5)  # EAP would complete in well under a second; give it five
+        assert not authorized(corner), supplicant(corner, "status")
+        # 6. And on again: hostapd enabled, EAP succeeds, the client browses.
+        set_schedule(corner, ALWAYS)
+        wait("the scheduler to enable hostapd", lambda: radio_enabled(control), 20)
+        reconnect(corner, mac)
+        wait("the client to browse again",
+             lambda: browse(lab, ns, "http://www.example.org/", 3).startswith("200"), 20)
+    finally:
+        set_schedule(corner, ALWAYS)
+    # 7. Every change recorded, with what made it: the state store and the legal journal.
+    conn = connect(lab.store_path)
+    changes = [(r["radio_on"], r["reason"], r["by"], r["applied"])
+               for r in reversed(store.history(conn, corner["ap"], limit=10))
+               if r["at"] >= start.isoformat()]
+    conn.close()
+    assert (0, "schedule", "carine-scheduler", 1) in changes
+    assert changes[-1] == (1, "schedule", "carine-scheduler", 1)
+    journal = [(r["action"], r["actor"], r["reason"], r["applied"])
+               for r in admin_records(start) if r.get("target") == corner["ap"]]
+    assert ("wifi.radio.off", "carine-scheduler", "schedule", 1) in journal
+    assert journal[-1] == ("wifi.radio.on", "carine-scheduler", "schedule", 1)
