@@ -92,6 +92,13 @@ class Policy:
         self.floors = {name: frozenset(filtering.national.floor(p.audience))
                        for name, p in filtering.profiles.items()}
         self.relevant = relevant_categories(filtering)
+        # Hosts named by a layer: for every other host the verdict depends only on the
+        # profile, the categories and the time, and is kept until next_change.
+        self.named = frozenset((*self.national_domains, *self.school_block, *self.school_allow,
+                                *(o.domain for o in openings)))
+        self._memo: dict[tuple[str, frozenset[str]], Verdict] = {}
+        self._memo_since: datetime | None = None
+        self._memo_until: datetime | None = None
         self._bounds = sorted({_clock_time(t) for p in filtering.profiles.values()
                                for r in p.time_rules for t in (r.start, r.end)})
         self._ends = sorted({o.until for o in openings})
@@ -110,6 +117,21 @@ class Policy:
     def decide(self, profile: str, zone: str, host: str, categories: frozenset[str],
                now: datetime) -> Verdict:
         """Whether ``profile`` in ``zone`` may reach ``host`` (listed in ``categories``) now."""
+        if matching_domain(host, self.named):
+            return self._decide(profile, zone, host, categories, now)
+        since, until = self._memo_since, self._memo_until
+        if since is None or now < since or (until is not None and now >= until) \
+                or len(self._memo) > 4096:
+            self._memo.clear()
+            self._memo_since, self._memo_until = now, self.next_change(now)
+        verdict = self._memo.get((profile, categories))
+        if verdict is None:
+            verdict = self._memo[(profile, categories)] = \
+                self._decide(profile, zone, host, categories, now)
+        return verdict
+
+    def _decide(self, profile: str, zone: str, host: str, categories: frozenset[str],
+                now: datetime) -> Verdict:
         prof = self.filtering.profiles[profile]
         domain = matching_domain(host, self.national_domains)
         if domain:
