@@ -77,7 +77,9 @@ def up(site_path: Path) -> LabState:
     clock.lap("appliance dnsmasq and Squid serving")
     daemons.start_clients(state, lab)
     clock.lap("clients leased")
-    state.info.update({"ca": str(ca_dir / "ca.pem"), "nodes": lab.nodes()})
+    # The 802.1X corner (appliance/lab/wifi.py) names its own nodes, when it is up.
+    nodes = {**lab.nodes(), **state.info.get("wifi_nodes", {})}
+    state.info.update({"ca": str(ca_dir / "ca.pem"), "nodes": nodes})
     state.ready = True
     state.save()
     return state

@@ -162,6 +162,7 @@ def start(state: LabState, plan: Plan, ap: AccessPoint, source: Path) -> None:
            [carine, "wifi", "scheduler", "--interval", "2", "--site", str(scheduler_site),
             "--state", str(layout.state), "--journal-config",
             str(layout.etc("carine/journal.json")), "--local", f"{ap.name}={CTRL_DIR}:{PORT}"])
+    state.info["wifi_nodes"] = {"ap-1": AP_NS, "dot1x-1": CLIENT_NS}
     state.info["wifi"] = {"ap": ap.name, "ap_ns": AP_NS, "client_ns": CLIENT_NS,
                           "ctrl": str(CTRL_DIR), "port": PORT, "site": str(scheduler_site),
                           "zone": data_zone(plan), "login": LOGIN}
@@ -228,6 +229,7 @@ def main() -> int:
             print("the 802.1X corner is already up")
             return 0
         start_wifi(state, make_plan(load_site(Path(state.site))))
+        state.info.setdefault("nodes", {}).update(state.info.get("wifi_nodes", {}))
         state.save()
     print(f"802.1X corner up: {AP_NS}, {CLIENT_NS}")
     return 0
