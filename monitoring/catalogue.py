@@ -50,6 +50,8 @@ METRICS = (
     Metric("carine_portal_logins_total", "counter", "Captive portal logins", ("result",)),
     Metric("carine_sessions_active", "gauge", "Authenticated sessions", ("method",)),
     Metric("carine_radius_requests_total", "counter", "RADIUS answers", ("result",)),
+    Metric("carine_wifi_radio_on", "gauge", "1 when an access point's radio is on (D-WIF-3)",
+           ("ap", "room", "reason")),
     # Operations.
     Metric("carine_certificate_expiry_timestamp_seconds", "gauge",
            "Expiry of the appliance's own certificates", ("certificate",)),

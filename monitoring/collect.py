@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,6 +102,7 @@ class ApplianceCollector(Collector):
         if self.probes:
             yield from self._probes(uai)
         yield from self._certificates(uai)
+        yield self._wifi(uai)
         yield self._import_heartbeat(uai)
         disk = _gauge("carine_disk_free_bytes")
         for path in (self.p.state, self.p.log):
@@ -170,6 +172,27 @@ class ApplianceCollector(Collector):
         # The prober writes this file every round; results too old for their interval come out
         # as failures (probe_families), so a dead prober cannot pass for a healthy ENT.
         yield from probe_families(_json(self.p.run / RESULTS), uai, time.time())
+
+    def _wifi(self, uai: str) -> Metric:
+        """Each access point's recorded radio state (network/wifi/store.py), read-only."""
+        radio = _gauge("carine_wifi_radio_on")
+        path = self.p.state / "state.sqlite"
+        if not path.exists():
+            return radio
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+            try:
+                rows = conn.execute("SELECT r.ap, COALESCE(e.room, ''), r.reason, r.radio_on "
+                                    "FROM wifi_radio r LEFT JOIN wifi_radio_events e ON e.id = "
+                                    "(SELECT MAX(id) FROM wifi_radio_events WHERE ap = r.ap) "
+                                    "ORDER BY r.ap").fetchall()
+            finally:
+                conn.close()
+        except sqlite3.Error:  # no Wi-Fi tables yet: nothing to say
+            return radio
+        for ap, room, reason, on in rows:
+            radio.add_metric([uai, ap, room, reason], float(on))
+        return radio
 
     def _import_heartbeat(self, uai: str) -> Metric:
         # Written by every `carine users import` run (appliance.imports.heartbeat): the time of
