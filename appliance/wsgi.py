@@ -21,14 +21,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("carine.wsgi")
 MIN_SECRET = 32
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+# cheroot's default listen backlog is 5: a burst of clients (a class logging in to the portal)
+# overflows it and each dropped SYN costs the client a 1 s (then 3 s) retransmission.
+BACKLOG = 256
 
 
-def serve(app: WSGIApplication, bind: str, port: int, *, threads: int = 8) -> None:
+def serve(app: WSGIApplication, bind: str, port: int, *, threads: int = 8,
+          backlog: int = BACKLOG) -> None:
     """Serve ``app`` on ``bind``:``port`` until SIGTERM or SIGINT, then stop cleanly: the
     listening socket closes at once and requests in flight get a few seconds to finish."""
     # server_name is also the Server header: no version for a scanner to match.
     server = Server((bind, port), app, numthreads=threads, server_name="carine",
-                    shutdown_timeout=5)
+                    shutdown_timeout=5, request_queue_size=backlog)
     # The kernel hands a process signal to any thread that does not block it; CPython then only
     # flags it for the main thread, which may sleep on a lock forever. So the signals are
     # blocked before cheroot starts its threads (they inherit the mask) and the main thread

@@ -27,8 +27,10 @@ def voucher_key(config: PortalConfig) -> bytes:
     return wsgi.secret_key(config.state / "voucher.key").encode("ascii")
 
 
-def build(config: PortalConfig) -> Access:
-    return Access(config, NftSets(sorted(config.idle_sets.values())), Events(config.journal))
+def build(config: PortalConfig, *, batched: bool = False) -> Access:
+    """The portal's access; ``batched`` for the daemon, whose threads share nft batches."""
+    return Access(config, NftSets(sorted(config.idle_sets.values()), batched=batched),
+                  Events(config.journal))
 
 
 def _loop(keeper: Keeper, stop: threading.Event) -> None:
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = PortalConfig.load(args.config)
         config.charter_text()  # a missing charter is an error at start, not at a first login
-        access = build(config)
+        access = build(config, batched=True)
         key = voucher_key(config)
         app = create_app(access, key, secret_key=wsgi.secret_key(config.state / "portal.key"))
         keeper = Keeper(access)

@@ -5,6 +5,7 @@ changed hands (another MAC), and let registered devices in as their leases appea
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from appliance.errors import CarineError
@@ -50,6 +51,7 @@ class Keeper:
     def _sessions(self) -> None:
         access = self.access
         listed_at = access.clock()
+        listed_mono = time.monotonic()
         handle, members = access.sets.members()
         if handle is None:
             log.error("the firewall has no gate set: is the CARINE ruleset loaded?")
@@ -64,8 +66,8 @@ class Keeper:
                 access.close(s, "timeout")
             elif s.mac and neighbours.get(s.ip, s.mac) != s.mac:
                 access.close(s, "mac-changed")
-            elif s.ip in members:
-                continue
+            elif s.ip in members or access.sets.granted_since(s.ip, listed_mono):
+                continue  # in the gate, or put there while (or after) the set was listed
             elif remade or s.started_at > listed_at - GRACE:
                 again.append(s)
             else:

@@ -4,15 +4,21 @@ the reading of what the kernel still holds. Client data enters nft only as parse
 from __future__ import annotations
 
 import json
+import math
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 from appliance.errors import CarineError
 from appliance.run import Result, run
+from network.portal.batcher import Batcher
 from network.portal.rules import AUTHORISED
 
 TABLE = "inet carine"
+PRUNE_AT = 4096  # remembered grant times: enough for a burst, pruned past it
+PRUNE_SECONDS = 60.0
 Runner = Callable[[Sequence[str], str], Result]
 
 
@@ -76,17 +82,56 @@ def _nft(argv: Sequence[str], text: str) -> Result:
 
 
 class NftSets:
-    """The gate's sets in the current network namespace, through `nft -f -` batches."""
+    """The gate's sets in the current network namespace, through `nft -f -` batches.
 
-    def __init__(self, idle_sets: Sequence[str], runner: Runner = _nft) -> None:
+    ``batched``: concurrent changes share nft transactions (the portal daemon, whose threads
+    log clients in at once); otherwise each change runs its own (commands, tests)."""
+
+    def __init__(self, idle_sets: Sequence[str], runner: Runner = _nft, *,
+                 batched: bool = False) -> None:
         self.idle_sets = tuple(idle_sets)
         self.runner = runner
+        self.batcher = Batcher(self._run) if batched else None
+        self.lock = threading.Lock()
+        # Address -> when its last grant reached the kernel (inf while it is on its way): the
+        # loop must not take a session for idle because its grant came after the listing.
+        self.granted: dict[str, float] = {}
 
     def apply(self, grants: Sequence[Grant] = (), revokes: Sequence[IPv4Address | str] = ()
               ) -> None:
         text = batch(grants, revokes, self.idle_sets)
         if not text:
             return
+        ips = [str(_ip(g.ip)) for g in grants]
+        with self.lock:
+            for value in revokes:
+                self.granted.pop(str(value), None)
+            self.granted.update(dict.fromkeys(ips, math.inf))
+        try:
+            if self.batcher is not None:
+                self.batcher.submit(text)
+            else:
+                self._run(text)
+        except CarineError:
+            with self.lock:
+                for ip in ips:
+                    self.granted.pop(ip, None)
+            raise
+        now = time.monotonic()
+        with self.lock:
+            for ip in ips:
+                self.granted[ip] = now
+            if len(self.granted) > PRUNE_AT:
+                self.granted = {ip: at for ip, at in self.granted.items()
+                                if at > now - PRUNE_SECONDS}
+
+    def granted_since(self, ip: str, since: float) -> bool:
+        """Whether a grant of ``ip`` is on its way or reached the kernel at or after ``since``
+        (time.monotonic())."""
+        with self.lock:
+            return self.granted.get(ip, -math.inf) >= since
+
+    def _run(self, text: str) -> None:
         result = self.runner(["nft", "-f", "-"], text)
         if not result.ok:
             raise CarineError(f"nft refused the portal's set change: {result.output()[-500:]}",
