@@ -73,7 +73,7 @@ def reconnect(corner: dict[str, str], mac: str) -> None:
     supplicant(corner, "logoff")
     wait("the port to close on logoff", lambda: not port_open(corner, mac), 10)
     supplicant(corner, "logon")
-    wait("the 802.1X client to be authorised", lambda: authorized(corner), 40)
+    wait("the 802.1X client to be authorised", lambda: authorized(corner), 70)
     wait("hostapd_cli to open the port", lambda: port_open(corner, mac), 10)
 
 
