@@ -75,17 +75,22 @@ def portal_proc(lab: LabDriver) -> Proc:
     return found[0]
 
 
-def restart_portal(lab: LabDriver) -> Proc:
-    """Stop the lab's portal by its PID and start it again from the same command (so that it
-    runs the code of this tree); under the lab lock, recorded in the lab's state."""
+def restart_portal(lab: LabDriver, code: Path | None = None) -> Proc:
+    """Stop the lab's portal by its PID and start it again from the same command, running the
+    code of this tree, or of ``code`` (a baseline checkout, first on PYTHONPATH); under the lab
+    lock, recorded in the lab's state."""
     with commands._locked():
         state = LabState.load(commands.STATE)
         old = [p for p in state.procs if p.name == "portal"]
         stop_all(old)
         state.procs = [p for p in state.procs if p.name != "portal"]
         proc = old[0]
-        pid = spawn(proc.argv, logfile=LAB_DIR / "log" / f"{proc.node}-portal.log")
-        state.add_proc("portal", proc.node, pid, proc.argv)
+        argv = [a for a in proc.argv if not a.startswith("PYTHONPATH=") and a != "env"]
+        if code is not None:  # `ip netns exec NS env PYTHONPATH=... carine-portal ...`
+            at = argv.index(APPLIANCE_NS) + 1
+            argv[at:at] = ["env", f"PYTHONPATH={code}"]
+        pid = spawn(argv, logfile=LAB_DIR / "log" / f"{proc.node}-portal.log")
+        state.add_proc("portal", proc.node, pid, argv)
         config = json.loads(PORTAL_JSON.read_text())
         netns.wait_for("portal", lambda: netns.listening(APPLIANCE_NS, "tcp",
                                                           int(config["port"])))
@@ -103,6 +108,13 @@ def listen_drops() -> int:
     out = run(["ip", "netns", "exec", APPLIANCE_NS, "nstat", "-az", "TcpExtListenDrops"]).stdout
     return sum(int(line.split()[1]) for line in out.splitlines()
                if line.startswith("TcpExtListenDrops"))
+
+
+def host_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
 
 
 def load() -> str:
@@ -129,6 +141,7 @@ def burst(lab: LabDriver, count: int, seconds: float) -> list[dict[str, object]]
         run(["ip", "-n", ns, "-batch", "-"], input_text=batch)
     portal = portal_proc(lab)
     cpu0, kids0, drops0 = proc_cpu(portal.pid), children_cpu(portal.pid), listen_drops()
+    busy0, total0 = host_ticks()
     print(f"load average before: {load()}")
     try:
         workers = []
@@ -146,6 +159,9 @@ def burst(lab: LabDriver, count: int, seconds: float) -> list[dict[str, object]]
         wall = time.monotonic() - started
         cpu, kids = proc_cpu(portal.pid) - cpu0, children_cpu(portal.pid) - kids0
         drops = listen_drops() - drops0
+        busy1, total1 = host_ticks()
+        print(f"host CPU busy during the burst: {(busy1 - busy0) / (total1 - total0):.0%} "
+              f"of {os.cpu_count()} cores")
         print(f"load average after:  {load()}")
     finally:
         for ns, mine in per_node.items():
@@ -240,27 +256,50 @@ def main() -> int:
     p.add_argument("--restart-portal", action="store_true",
                    help="restart the lab's portal first (to run this tree's code)")
     p.add_argument("--no-gate", action="store_true", help="the login burst only")
+    p.add_argument("--baseline", type=Path, metavar="DIR",
+                   help="also run the burst with the portal of this checkout (e.g. `git archive "
+                        "a65a86e | tar -x -C DIR`), first, and print the ratio last")
     args = p.parse_args()
     lab = LabDriver()
-    if args.restart_portal:
-        print(f"portal restarted, pid {restart_portal(lab).pid}")
     wall, cpu = argon2_alone()
     print(f"argon2id verify alone (t=2, m=19 MiB, p=1), here and now: {wall:.1f} ms wall, "
           f"{cpu:.1f} ms CPU")
-    results = burst(lab, args.logins, args.seconds)
+    runs: dict[str, tuple[int, list[float]]] = {}
+    for name, code in ((("baseline", args.baseline),) if args.baseline else ()) + (
+            ("this tree", None),):
+        if code is not None or args.restart_portal or args.baseline:
+            print(f"portal ({name}) restarted, pid {restart_portal(lab, code).pid}")
+        print(f"== burst, portal of {name}")
+        runs[name] = report(burst(lab, args.logins, args.seconds), args.logins)
+    errors = runs["this tree"][0]
+    if args.no_gate and not args.baseline:
+        return 0 if errors == 0 else 1
+    if not args.no_gate:
+        gate(args.rounds, args.pings)
+    if args.baseline:
+        (base_errors, base), (_, ours) = runs["baseline"], runs["this tree"]
+        print(f"RATIO this tree / baseline, login to first proxied 200: p50 "
+              f"{pct(ours, 50) / pct(base, 50):.2f}, p99 {pct(ours, 99) / pct(base, 99):.2f}; "
+              f"errors {errors} against {base_errors}")
+    return 0 if errors == 0 else 1
+
+
+def report(results: list[dict[str, object]], count: int) -> tuple[int, list[float]]:
     good = [r for r in results if r.get("ok")]
-    errors = args.logins - len(good)
+    errors = count - len(good)
     login = [float(str(r["login_ms"])) for r in good]
     traffic = [float(str(r["traffic_ms"])) for r in good]
-    print(f"errors: {errors} of {args.logins}")
+    print(f"errors: {errors} of {count}")
     if good:
         print(f"POST /connexion answered:      p50 {pct(login, 50):6.1f} ms  "
               f"p99 {pct(login, 99):6.1f} ms")
         print(f"login to first proxied 200:    p50 {pct(traffic, 50):6.1f} ms  "
               f"p99 {pct(traffic, 99):6.1f} ms  (target p99 <= 200 ms)")
-    if args.no_gate:
-        return 0 if errors == 0 else 1
-    zero, full, add_s, list_s = gate_cost(args.rounds, args.pings)
+    return errors, traffic or [float("nan")]
+
+
+def gate(rounds: int, pings: int) -> None:
+    zero, full, add_s, list_s = gate_cost(rounds, pings)
     print(f"10,000 elements (+ idle class): added in one nft batch {add_s:.2f} s, "
           f"listed as JSON {list_s:.2f} s")
     print(f"forwarded flood ping avg RTT, 0 elements:      {statistics.mean(zero) * 1e3:.1f} µs "
@@ -268,7 +307,6 @@ def main() -> int:
     print(f"forwarded flood ping avg RTT, 10,000 elements: {statistics.mean(full) * 1e3:.1f} µs "
           f"{[round(f * 1e3, 1) for f in full]}")
     print(f"ratio 10,000 / 0 elements: {statistics.mean(full) / statistics.mean(zero):.3f}")
-    return 0 if errors == 0 else 1
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ async def one(source: str, login: str, password: str) -> dict[str, object]:
     if status != 303 or not headers.get("location", "").endswith("/statut"):
         raise Failed("login", f"HTTP {status}")
     tries, seen = 0, []
-    while time.perf_counter() - started < TRAFFIC_SECONDS:
+    while time.perf_counter() - logged < TRAFFIC_SECONDS:
         tries += 1
         try:
             status, _, _ = await timed("traffic", request(
@@ -93,7 +93,8 @@ async def one(source: str, login: str, password: str) -> dict[str, object]:
         done = time.perf_counter()
         return {"ip": source, "ok": True, "login_ms": (logged - started) * 1e3,
                 "traffic_ms": (done - started) * 1e3, "tries": tries}
-    raise Failed("traffic", f"no 200 within {TRAFFIC_SECONDS:.0f} s ({', '.join(seen[-3:])})")
+    raise Failed("traffic", f"no 200 within {TRAFFIC_SECONDS:.0f} s of the login "
+                            f"({', '.join(seen[-3:])})")
 
 
 async def main() -> None:

@@ -58,8 +58,13 @@ METRICS = (
     Metric("carine_import_heartbeat_timestamp_seconds", "gauge",
            "Last directory import heartbeat (message de vie)", ()),
     Metric("carine_disk_free_bytes", "gauge", "Free space", ("path",)),
-    Metric("carine_journal_ok", "gauge", "1 when the connection journal is writable and chained",
-           ()),
+    Metric("carine_journal_ok", "gauge",
+           "1 when the connection journal is writable and its finished days are sealed", ()),
+    Metric("carine_journal_last_append_timestamp_seconds", "gauge",
+           "Last write to the journal's segments of a kind of record", ("kind",)),
+    Metric("carine_journal_last_seal_timestamp_seconds", "gauge",
+           "When the journal last sealed a day", ()),
+    Metric("carine_journal_disk_bytes", "gauge", "Space the journal folder takes", ()),
 )
 
 BY_NAME = {m.name: m for m in METRICS}

@@ -24,6 +24,7 @@ from prometheus_client.core import (
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from monitoring import access_metrics
 from monitoring.catalogue import BY_NAME
 from monitoring.probes import RESULTS
 from monitoring.probes.metrics import probe_families
@@ -79,6 +80,8 @@ class ApplianceCollector(Collector):
     def __init__(self, paths: Paths, probes: bool = True) -> None:
         """``probes``: also the probe families (the exporter serves them from a ProbeBlock)."""
         self.p, self.probes = paths, probes
+        # The journal lives in the state folder (/var/lib/carine/journal on the appliance).
+        self.journal = access_metrics.JournalGauges(paths.state / "journal")
         try:
             self.version = version("carine")
         except PackageNotFoundError:
@@ -104,6 +107,9 @@ class ApplianceCollector(Collector):
         yield from self._certificates(uai)
         yield self._wifi(uai)
         yield self._import_heartbeat(uai)
+        yield access_metrics.logins(self.p.run, uai)
+        yield access_metrics.sessions(self.p.state / "state.sqlite", uai, time.time())
+        yield from self.journal.families(uai, time.time(), time.monotonic())
         disk = _gauge("carine_disk_free_bytes")
         for path in (self.p.state, self.p.log):
             if path.exists():

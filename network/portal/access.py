@@ -18,6 +18,7 @@ from appliance.sessions import store as sessions
 from appliance.sessions.store import Method, Session
 from appliance.state import connect
 from network.portal.config import PortalConfig
+from network.portal.counters import LoginCounters, result_of
 from network.portal.nftset import Grant, NftSets
 
 log = logging.getLogger("carine.portal")
@@ -28,8 +29,9 @@ class Events:
     """The journal as the portal writes it: one lock (cheroot's threads share it), and never a
     failure that takes a login down with it: the error is logged loudly instead."""
 
-    def __init__(self, root: Path | None) -> None:
+    def __init__(self, root: Path | None, logins: LoginCounters | None = None) -> None:
         self.lock = threading.Lock()
+        self.logins = logins or LoginCounters(None)
         self.journal: Journal | None = None
         if root is not None:
             try:
@@ -54,6 +56,9 @@ class Events:
 
     def auth(self, outcome: str, method: str, login: str | None, ip: str,
              reason: str | None = None) -> None:
+        result = result_of(outcome, method, reason)
+        if result is not None:
+            self.logins.count(result)
         self.write("auth", {"outcome": outcome, "method": method, "login": login, "ip": ip,
                             "reason": reason})
 

@@ -11,9 +11,11 @@ from pathlib import Path
 
 from appliance import wsgi
 from appliance.errors import CarineError
+from network.portal import counters as counters_file
 from network.portal.access import Access, Events
 from network.portal.app import create_app
 from network.portal.config import PortalConfig
+from network.portal.counters import LoginCounters
 from network.portal.keeper import Keeper
 from network.portal.nftset import NftSets
 
@@ -28,14 +30,17 @@ def voucher_key(config: PortalConfig) -> bytes:
 
 
 def build(config: PortalConfig, *, batched: bool = False) -> Access:
-    """The portal's access; ``batched`` for the daemon, whose threads share nft batches."""
+    """The portal's access; ``batched`` for the daemon: its threads share nft batches, and it
+    keeps the login counters the exporter reads."""
+    counters = LoginCounters(config.run / counters_file.FILE if batched else None)
     return Access(config, NftSets(sorted(config.idle_sets.values()), batched=batched),
-                  Events(config.journal))
+                  Events(config.journal, counters))
 
 
 def _loop(keeper: Keeper, stop: threading.Event) -> None:
     while not stop.wait(LOOP_SECONDS):
         keeper.tick()
+        keeper.access.events.logins.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="carine-portal[%(process)d] %(levelname)s %(message)s")
     stop = threading.Event()
+    access: Access | None = None
     try:
         config = PortalConfig.load(args.config)
         config.charter_text()  # a missing charter is an error at start, not at a first login
@@ -64,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         stop.set()
+        if access is not None:
+            access.events.logins.flush()
     return 0
 
 
