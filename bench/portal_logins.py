@@ -97,6 +97,12 @@ def restart_portal(lab: LabDriver, code: Path | None = None) -> Proc:
     return portal_proc(LabDriver())
 
 
+def renice(pid: int, value: int) -> None:
+    """Nice is per thread on Linux: every thread of ``pid`` (ours: the lab portal we started)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.setpriority(os.PRIO_PROCESS, int(task.name), value)
+
+
 def children_cpu(pid: int) -> float:
     """CPU seconds of ``pid``'s reaped children (the nft processes it ran)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -259,6 +265,8 @@ def main() -> int:
     p.add_argument("--baseline", type=Path, metavar="DIR",
                    help="also run the burst with the portal of this checkout (e.g. `git archive "
                         "a65a86e | tar -x -C DIR`), first, and print the ratio last")
+    p.add_argument("--nice", type=int, help="run the lab's portal at this nice value (every "
+                   "thread), as a service unit's Nice= would: how much is CPU share")
     args = p.parse_args()
     lab = LabDriver()
     wall, cpu = argon2_alone()
@@ -269,7 +277,9 @@ def main() -> int:
             ("this tree", None),):
         if code is not None or args.restart_portal or args.baseline:
             print(f"portal ({name}) restarted, pid {restart_portal(lab, code).pid}")
-        print(f"== burst, portal of {name}")
+        if args.nice is not None:
+            renice(portal_proc(lab).pid, args.nice)
+        print(f"== burst, portal of {name}" + (f", nice {args.nice}" if args.nice else ""))
         runs[name] = report(burst(lab, args.logins, args.seconds), args.logins)
     errors = runs["this tree"][0]
     if args.no_gate and not args.baseline:
