@@ -110,10 +110,10 @@ def _export(args: argparse.Namespace) -> int:
 
 def _ingest_squid(args: argparse.Namespace) -> int:
     total = skipped = 0
-    with Journal.open(_config(args).root) as journal, args.file.open(
+    with Journal.open(_config(args).root, bulk=True) as journal, args.file.open(
             encoding="utf-8", errors="replace") as log:
         while True:
-            lines = log.readlines(4 << 20)
+            lines = log.readlines(32 << 20)  # ~100,000 lines a transaction
             if not lines:
                 break
             rows, bad = squidlog.parse_lines(lines)

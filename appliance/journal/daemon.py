@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     config = load(args.config)
     config.state.mkdir(mode=0o700, parents=True, exist_ok=True)
-    journal = Journal.open(config.root)
+    journal = Journal.open(config.root, bulk=True)
     stop = False
 
     def _stop(*_: object) -> None:

@@ -54,8 +54,14 @@ def reverse_host(host: str) -> str:
     return ".".join(reversed(host.lower().rstrip(".").split("."))) + "."
 
 
-def connect(path: Path, kind: str, day: date, *, create: bool = True) -> sqlite3.Connection:
-    """Open (or create, 0600) a segment file; WAL lets queries run while an ingester appends."""
+def connect(path: Path, kind: str, day: date, *, create: bool = True,
+            bulk: bool = False) -> sqlite3.Connection:
+    """Open (or create, 0600) a segment file; WAL lets queries run while an ingester appends.
+
+    ``bulk`` is for ingesters: a day's host index takes random inserts, so each batch dirties
+    thousands of pages. A 256 MiB page cache keeps the index in memory, and checkpointing only
+    every 100,000 WAL pages writes a page dirtied by many batches once instead of once each
+    (measured: 11,000 -> 40,000 records/s on 2 M records, bench/journal.py has the full run)."""
     if create and not path.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):
@@ -67,6 +73,10 @@ def connect(path: Path, kind: str, day: date, *, create: bool = True) -> sqlite3
         conn.execute("PRAGMA journal_mode=WAL")
         # A power cut may lose the last commits, never corrupt the chain (WAL + NORMAL).
         conn.execute("PRAGMA synchronous=NORMAL")
+        if bulk:
+            conn.execute("PRAGMA cache_size=-262144")
+            conn.execute("PRAGMA wal_autocheckpoint=100000")
+            conn.execute("PRAGMA journal_size_limit=67108864")  # WAL cut back after checkpoints
         conn.execute("BEGIN IMMEDIATE")
         for statement in filter(str.strip, SCHEMA.split(";")):
             conn.execute(statement)

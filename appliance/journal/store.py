@@ -27,13 +27,16 @@ DEFAULT_ROOT = Path("/var/lib/carine/journal")
 class Journal:
     """An open journal folder; one SQLite connection per segment in use, closed by ``close``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, bulk: bool = False) -> None:
         self.root = root
+        self.bulk = bulk
         self._open: dict[tuple[str, date], sqlite3.Connection] = {}
 
     @classmethod
-    def open(cls, root: Path = DEFAULT_ROOT) -> Journal:
-        """Open the journal in ``root``, creating the folder readable by its owner only (0700)."""
+    def open(cls, root: Path = DEFAULT_ROOT, *, bulk: bool = False) -> Journal:
+        """Open the journal in ``root``, creating the folder readable by its owner only (0700).
+
+        ``bulk=True`` is for ingesters appending big batches (see ``segment.connect``)."""
         try:
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
@@ -41,7 +44,7 @@ class Journal:
                                "the journal lives under /var/lib/carine; run as its owner") from exc
         if not os.access(root, os.W_OK | os.X_OK):
             raise JournalError(f"the journal folder {root} is not writable by this process")
-        return cls(root)
+        return cls(root, bulk)
 
     def append(self, kind: str, fields: Fields, at: datetime | None = None) -> None:
         """Add one record of ``kind`` at ``at`` (UTC aware; None = now)."""
@@ -92,8 +95,9 @@ class Journal:
         key = (kind, day)
         conn = self._open.get(key)
         if conn is None:
-            conn = segment.connect(segment.segment_path(self.root, kind, day), kind, day)
-            if len(self._open) > 16:  # a long-running writer moves on to new days
+            conn = segment.connect(segment.segment_path(self.root, kind, day), kind, day,
+                                   bulk=self.bulk)
+            if len(self._open) > (4 if self.bulk else 16):  # a long-running writer moves on
                 self.close()
             self._open[key] = conn
         return conn
