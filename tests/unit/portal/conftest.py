@@ -57,12 +57,13 @@ class FakeNft:
             return Result(tuple(argv), 0, json.dumps(doc), "")
         self.batches.append(text)
         for line in text.splitlines():
+            # add|delete element inet carine SET { IP [timeout Ns] }
             words = line.split()
-            if words[3] != "authorised":
+            if words[4] != "authorised":
                 continue
-            ip = words[5]
+            ip = words[6]
             if words[0] == "add" and "timeout" in words:
-                self.members[ip] = int(words[7].rstrip("s"))
+                self.members[ip] = int(words[8].rstrip("s"))
             elif words[0] == "delete":
                 self.members.pop(ip, None)
         return Result(tuple(argv), 0, "", "")
