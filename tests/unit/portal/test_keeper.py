@@ -48,7 +48,7 @@ def test_a_grant_on_its_way_is_not_taken_for_idle(access, clock, nft, tmp_path: 
 
 
 def test_a_grant_applied_while_the_set_was_listed_is_not_taken_for_idle(
-        access, clock, nft, tmp_path: Path) -> None:
+        access, clock, nft: FakeNft, tmp_path: Path) -> None:
     opened(access, clock, nft)
 
     def listing_then_grant(argv: Sequence[str], text: str) -> Result:
