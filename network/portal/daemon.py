@@ -11,10 +11,10 @@ from pathlib import Path
 
 from appliance import wsgi
 from appliance.errors import CarineError
-from network.portal import counters as counters_file
 from network.portal.access import Access, Events
 from network.portal.app import create_app
 from network.portal.config import PortalConfig
+from network.portal.counters import FILE as LOGINS_FILE
 from network.portal.counters import LoginCounters
 from network.portal.keeper import Keeper
 from network.portal.nftset import NftSets
@@ -32,7 +32,7 @@ def voucher_key(config: PortalConfig) -> bytes:
 def build(config: PortalConfig, *, batched: bool = False) -> Access:
     """The portal's access; ``batched`` for the daemon: its threads share nft batches, and it
     keeps the login counters the exporter reads."""
-    counters = LoginCounters(config.run / counters_file.FILE if batched else None)
+    counters = LoginCounters(config.run / LOGINS_FILE if batched else None)
     return Access(config, NftSets(sorted(config.idle_sets.values()), batched=batched),
                   Events(config.journal, counters))
 
