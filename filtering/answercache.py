@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from filtering.decide import Answer
 
-LIMIT = 200_000  # request lines kept (about 30 MB); then they are dropped and relearnt
-SITES = 100_000  # (zone, host) kept
+LIMIT = 16_000  # request lines kept (about 2 MB); then they are dropped and relearnt
+SITES = 3_000  # (zone, host) kept
 CLIENTS = 65_536  # a school has a few thousand devices
 
 
@@ -49,7 +49,7 @@ class AnswerCache:
         # Client address as Squid sends it -> its zone's answers.
         self.clients: dict[bytes, ZoneAnswers] = {}
         self._zones: dict[str | None, ZoneAnswers] = {}
-        self.sites: dict[tuple[str, str], Site] = {}
+        self.sites: dict[tuple[str, str, str], Site] = {}
         # One answer per verdict and profile: refusals only add their host to it.
         self.shared: dict[tuple[object, str], Answer] = {}
         self.size = 0
@@ -99,7 +99,7 @@ class AnswerCache:
             answers.sites[pathless] = site
             self.size += 1
 
-    def keep_site(self, key: tuple[str, str], site: Site) -> None:
+    def keep_site(self, key: tuple[str, str, str], site: Site) -> None:
         if len(self.sites) >= SITES:
             self.sites.clear()
         self.sites[key] = site

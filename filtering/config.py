@@ -7,14 +7,16 @@ import json
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, ip_address
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from appliance.errors import CarineError
-from appliance.render.layout import Layout
-from appliance.site import Internet, Site
 from appliance.site.filtering import Filtering
+
+if TYPE_CHECKING:  # the renderer's side only: the helper never builds a whole site model
+    from appliance.render.layout import Layout
+    from appliance.site import Site
 
 CONFIG = "carine/filtering.json"
 INDEX = "filtering/index.cidx"
@@ -32,6 +34,8 @@ class ZoneInfo:
 
 def render_config(site: Site, layout: Layout) -> str:
     """The JSON the filtering processes read (rendered by the Squid service)."""
+    from appliance.site import Internet
+
     zones = [{"name": z.name, "subnet": str(z.subnet), "profile": z.profiles[0],
               "gateway": str(z.gateway())}
              for z in site.zones if z.internet is Internet.FILTERED and z.profiles]

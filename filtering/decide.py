@@ -57,7 +57,7 @@ class Request:
     sni: str
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Answer:
     """OK or ERR, and the annotations Squid logs (%{category}note...) and passes to deny_info.
 
@@ -120,6 +120,7 @@ class Decider:
         self.as_profile: dict[tuple[str, str], ZoneInfo] = {}
         self.identity_checked = 0.0
         self.last_site: Site | None = None  # the site of the last decision (for the helper)
+        self.last_group: str | None = None  # and whose answers it joins (see decide)
         self.next_check: datetime | None = None
         # Refusals wait here and reach the store in one transaction per second: a commit per
         # refusal would cost more than the decision itself.
@@ -173,6 +174,9 @@ class Decider:
         try:
             if self.conn is None:
                 self.conn = connect(self.config.store)
+                # It writes refusals and reads exceptions: SQLite's default 2 MB page cache
+                # would be most of a helper's private memory.
+                self.conn.execute("PRAGMA cache_size = -256")
                 store.prepare(self.conn)
             version = data_version(self.conn)
             if version == self.store_version:
@@ -232,15 +236,19 @@ class Decider:
             self._reset(now)
         zone = self.config.zone_of(req.client)
         if zone is None:  # a zone that is not filtered (direct internet) using the proxy
+            self.last_group = None
             return UNFILTERED
         if self.lists is None:
             return Answer(False, {"decision": "block", "reason": "filter-unavailable",
                                   "profile": zone.profile, "message": "filter-unavailable"})
         zone, user = self.who(req.client, zone, now)
+        # Whose cached answers this client shares (its zone's, or its login's): the helper
+        # files the answer there without asking who it is again.
+        self.last_group = zone.name if user is None else f"{zone.name}@{user}"
         host = target_host(req)
         # What every path of this host shares (its domain entries, and the answer when nothing
         # else matches) is kept: most new requests are a new path on a known host.
-        key = (f"{zone.name}:{zone.profile}", host)  # a session's profile differs from the zone's
+        key = (zone.name, zone.profile, host)  # a session's profile differs from the zone's
         site = self.cache.sites.get(key)
         if site is None:
             domain, has_urls = self.lists.host_categories(host)

@@ -7,6 +7,7 @@ read in whole chunks and answered in one write, so a busy Squid costs one syscal
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import select
@@ -18,8 +19,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from appliance.errors import CarineError
-from filtering.config import FilterConfig
 from filtering.answercache import ZoneAnswers
+from filtering.config import FilterConfig
 from filtering.counters import Counters
 from filtering.decide import Answer, Decider, Lists, Request
 
@@ -163,7 +164,7 @@ def _decide_line(decider: Decider, line: bytes, parts: list[bytes], now: datetim
             and parts[1] == req.client.encode():
         # A zone's clients share answers; an identified client (zone@login) has its own,
         # whole lines only: a site's pathless answer does not name the user to Squid.
-        group = decider.group_of(req.client)
+        group = decider.last_group
         answers = decider.cache.zone(parts[1], group)
         identified = group is not None and "@" in group
         split = _pathless(parts[2]) if decider.last_site is not None and not identified \
@@ -203,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         out.write(data)
         out.flush()
 
+    # Everything built so far (models, index tables) lives as long as the process: keep it out
+    # of the collector's full passes, which otherwise walk it again and again.
+    gc.collect()
+    gc.freeze()
     stats = decider.config.run / "filtering" / f"helper-{os.getpid()}.json"
     meta = getattr(decider.lists, "meta", None)
     counters = Counters(stats, meta if isinstance(meta, dict) else None)

@@ -152,7 +152,11 @@ class Index:
         """Categories of the URL entries (only if ``has_urls``, see host_categories) and
         expressions (see ``consider``) matching ``host`` + ``path``."""
         urls = self.url_categories(host, path or "") if has_urls else EMPTY
-        found = self.expression_categories(host + path if path else host)
+        text = host + path if path else host  # no scheme to strip: the helper's hot path
+        found = EMPTY
+        for pattern, names in self._compiled():
+            if pattern.search(text):
+                found = names if found is EMPTY else self._union((found, names))
         if not urls:
             return found
         return urls if not found else self._union((urls, found))
