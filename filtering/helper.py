@@ -198,11 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", exc.message)
         return 1
 
-    out = sys.stdout.buffer
-
-    def write(data: bytes) -> None:
-        out.write(data)
-        out.flush()
+    def write(data: bytes) -> None:  # one system call per batch, no buffering layer
+        view = memoryview(data)
+        while view:
+            view = view[os.write(1, view):]
 
     # Everything built so far (models, index tables) lives as long as the process: keep it out
     # of the collector's full passes, which otherwise walk it again and again.
@@ -211,9 +210,24 @@ def main(argv: list[str] | None = None) -> int:
     stats = decider.config.run / "filtering" / f"helper-{os.getpid()}.json"
     meta = getattr(decider.lists, "meta", None)
     counters = Counters(stats, meta if isinstance(meta, dict) else None)
+
+    # Non-blocking reads: under load the next lines are already there, one system call gets
+    # them; poll (waking at least once a second for the idle work) only when there are none.
+    os.set_blocking(0, False)
+    poller = select.poll()
+    poller.register(0, select.POLLIN)
+
     def read(size: int) -> bytes | None:
-        ready, _, _ = select.select([0], [], [], 1.0)
-        return os.read(0, size) if ready else None
+        try:
+            return os.read(0, size)
+        except BlockingIOError:
+            pass
+        if not poller.poll(1000):
+            return None
+        try:
+            return os.read(0, size)
+        except BlockingIOError:
+            return None
 
     try:
         serve(decider, read, write, counters=counters)
