@@ -23,9 +23,12 @@ def fold(text: str) -> str:
 
 
 def base_login(first_name: str, last_name: str) -> str:
-    """prenom.nom, cut to MAX_LENGTH; "x" when the names have no latin letter at all."""
+    """prenom.nom, cut to MAX_LENGTH; "compte" when the names have no latin letter at all, and
+    a short result ("a") lengthened so that every login has at least three characters."""
     first, last = fold(first_name), fold(last_name)
-    joined = ".".join(part for part in (first, last) if part) or "x"
+    joined = ".".join(part for part in (first, last) if part) or "compte"
+    if len(joined) < 3:
+        joined = f"{joined}.compte"
     return joined[:MAX_LENGTH].rstrip(".")
 
 

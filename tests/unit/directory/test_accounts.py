@@ -31,7 +31,8 @@ def pupil(conn: sqlite3.Connection, key: str = "AAF1", first: str = "Léa",
 
 def test_login_is_folded_ascii_and_unique(conn: sqlite3.Connection) -> None:
     assert logins.base_login("Éloïse-Marie", "d'Arc") == "eloisemarie.darc"
-    assert logins.base_login("李", "王") == "x"
+    assert logins.base_login("李", "王") == "compte"
+    assert logins.base_login("A", "") == "a.compte"
     assert logins.base_login("Jean", "Dupont-de-la-Grande-Maison")[:20] == "jean.dupontdelagrand"
     first = logins.allocate(conn, "Léa", "Martin")
     accounts.create(conn, pupil(conn), first, "secret-123", NOW)
