@@ -143,8 +143,17 @@ class Decider:
         return now
 
     def _reset(self, now: datetime) -> None:
-        """Forget every cached answer: an input changed, or the policy's clock moved on."""
-        self.cache.reset(now, self.policy.next_change(now))
+        """Forget every cached answer: an input changed, or the policy's clock moved on.
+
+        The new answers hold until the policy's next change or the first session's absolute
+        end (after which its address gets the zone's profile again), whichever comes first."""
+        until = self.policy.next_change(now)
+        stamp = now.timestamp()
+        ends = [i.expires_at for i in self.identity.by_ip.values() if i.expires_at > stamp]
+        if ends:
+            end = datetime.fromtimestamp(min(ends), now.tzinfo)
+            until = end if until is None else min(until, end)
+        self.cache.reset(now, until)
 
     def _refresh_lists(self, now: datetime) -> None:
         try:

@@ -252,3 +252,15 @@ def test_policy_next_change(now: datetime, openings: list[datetime],
 def test_without_time_rules_or_openings_answers_never_expire() -> None:
     policy = Policy(Filtering.model_validate({"profiles": {"eleve": {"audience": "pupil"}}}))
     assert policy.next_change(MONDAY_10H) is None
+
+
+def test_answers_do_not_outlive_a_session(tmp_path: Path, clock: Clock) -> None:
+    from appliance.sessions.identity import Identity
+
+    decider = _decider(_config(tmp_path), clock)
+    end = MONDAY_10H + timedelta(minutes=7)
+    decider.identity.by_ip = {PUPIL: Identity("p.martin", "enseignant", "portal",
+                                              end.timestamp())}
+    decider._reset(clock.now)
+    assert decider.cache.until == end  # before the next time boundary (none here)
+    assert not decider.cache.valid(end)
