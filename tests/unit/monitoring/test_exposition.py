@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ def setup(tmp_path: Path, now: float) -> tuple[Paths, Path]:
     return Paths("0691234X", missing, run, missing, missing / "rendered.json", ()), results
 
 
-def call(app: Any, accept: str | None, encoding: str | None = None) -> tuple[str, dict, bytes]:
+def call(app: Any, accept: str | None,
+         encoding: str | None = None) -> tuple[str, dict[str, str], bytes]:
     seen: list[Any] = []
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/metrics", "QUERY_STRING": ""}
     if accept:
@@ -112,7 +114,13 @@ def test_only_get_is_answered(tmp_path: Path) -> None:
     paths, results = setup(tmp_path, time.time())
     app = MetricsApp(ApplianceCollector(paths, probes=False), ProbeBlock(results, paths.uai))
     seen: list[str] = []
-    app({"REQUEST_METHOD": "POST"}, lambda status, headers: seen.append(status))
+
+    def start_response(status: str, headers: list[tuple[str, str]],
+                       exc_info: object = None) -> Callable[[bytes], object]:
+        seen.append(status)
+        return lambda data: None
+
+    app({"REQUEST_METHOD": "POST"}, start_response)
     assert seen == ["405 Method Not Allowed"]
 
 
