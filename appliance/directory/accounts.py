@@ -78,12 +78,41 @@ def find(conn: sqlite3.Connection, login: str) -> Account | None:
     return _account(row) if row else None
 
 
+def keeps_nt_hashes(conn: sqlite3.Connection) -> bool:
+    """Whether the directory keeps an NT hash beside each password (PEAP-MSCHAPv2 is on).
+
+    A property of the store, set when the RADIUS configuration is prepared, so that every
+    writer of passwords (imports, the portal, the referent's commands) follows the site."""
+    try:
+        row = conn.execute("SELECT value FROM directory_settings WHERE key = 'nt_hash'").fetchone()
+    except sqlite3.OperationalError:  # a store older than the setting
+        return False
+    return row is not None and row[0] == "on"
+
+
+def keep_nt_hashes(conn: sqlite3.Connection, enabled: bool) -> None:
+    """Turn NT hashes on or off; off forgets every stored one at once."""
+    with conn:
+        conn.execute("INSERT INTO directory_settings (key, value) VALUES ('nt_hash', ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                     ("on" if enabled else "off",))
+        if not enabled:
+            conn.execute("UPDATE accounts SET nt_hash = NULL WHERE nt_hash IS NOT NULL")
+
+
+def _nt(conn: sqlite3.Connection, password: str, wanted: bool | None) -> str | None:
+    keep = keeps_nt_hashes(conn) if wanted is None else wanted
+    return passwords.nt_hash(password) if keep else None
+
+
 def create(conn: sqlite3.Connection, person_id: int, login: str, password: str,
-           now: float, *, with_nt_hash: bool = False, password_hash: str | None = None) -> int:
+           now: float, *, with_nt_hash: bool | None = None,
+           password_hash: str | None = None) -> int:
     """A new account for ``person_id`` with an initial password to change at first login.
 
     ``password_hash``: the argon2id hash of ``password`` made beforehand (imports hash a batch
-    on every core before their transaction)."""
+    on every core before their transaction). ``with_nt_hash``: None follows the store's
+    setting (``keeps_nt_hashes``)."""
     if not logins.LOGIN_RE.match(login):
         raise CarineError(f"{login!r} is not a valid login",
                           "lower-case letters, digits, '.', '_' or '-', starting with a letter")
@@ -94,7 +123,7 @@ def create(conn: sqlite3.Connection, person_id: int, login: str, password: str,
         "INSERT INTO accounts (person_id, login, password_hash, nt_hash, must_change, created_at)"
         " VALUES (?, ?, ?, ?, 1, ?)",
         (person_id, login, password_hash or passwords.hash_password(password),
-         passwords.nt_hash(password) if with_nt_hash else None, now))
+         _nt(conn, password, with_nt_hash), now))
     return int(cur.lastrowid or 0)
 
 
@@ -125,21 +154,23 @@ def authenticate(conn: sqlite3.Connection, login: str, password: str, now: float
     stored = row["password_hash"]
     if passwords.needs_rehash(stored):  # parameters raised since: upgrade while we have it
         stored = passwords.hash_password(password)
-    conn.execute("UPDATE accounts SET failures = 0, locked_until = NULL, password_hash = ? "
-                 "WHERE id = ?", (stored, account.id))
+    # PEAP-MSCHAPv2 turned on after the password was set: the clear password is here now.
+    nt = row["nt_hash"] or _nt(conn, password, None)
+    conn.execute("UPDATE accounts SET failures = 0, locked_until = NULL, password_hash = ?, "
+                 "nt_hash = ? WHERE id = ?", (stored, nt, account.id))
     conn.commit()
     return AuthResult(Outcome.OK, account)
 
 
 def set_password(conn: sqlite3.Connection, account_id: int, password: str, now: float, *,
-                 must_change: bool = False, with_nt_hash: bool = False) -> None:
-    """Replace an account's password (the caller has checked the old one or is the referent)."""
+                 must_change: bool = False, with_nt_hash: bool | None = None) -> None:
+    """Replace an account's password (the caller has checked the old one or is the referent);
+    the NT hash follows the store's setting unless ``with_nt_hash`` says otherwise."""
     conn.execute(
         "UPDATE accounts SET password_hash = ?, nt_hash = ?, must_change = ?, "
         "password_changed_at = ?, failures = 0, locked_until = NULL WHERE id = ?",
-        (passwords.hash_password(password),
-         passwords.nt_hash(password) if with_nt_hash else None, int(must_change), now,
-         account_id))
+        (passwords.hash_password(password), _nt(conn, password, with_nt_hash),
+         int(must_change), now, account_id))
     conn.commit()
 
 

@@ -94,6 +94,11 @@ STEPS = (
     ALTER TABLE structures ADD COLUMN join_key TEXT;
     CREATE INDEX people_scope ON people(source, category, uai, state)
     """,
+    """
+    CREATE TABLE directory_settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL)
+    """,
 )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from appliance.directory.accounts import keep_nt_hashes, keeps_nt_hashes
+from appliance.directory.schema import open_directory
 from appliance.render.layout import Layout
 from network.radius import certs, secrets
 from network.radius.paths import CONFIG_DIR, LOCAL_CLIENT, RadiusPaths
@@ -24,4 +26,15 @@ def ensure_state(layout: Layout, settings: Settings | None = None) -> list[str]:
     made = [f"secret:{name}" for name in secrets.ensure_names(
         paths, [LOCAL_CLIENT, *settings.clients])]
     made += certs.ensure_authority(paths, settings.server_name, settings.school)
+    _directory_follows(Path(settings.state), settings.nt_hash)
     return made
+
+
+def _directory_follows(store: Path, nt_hash: bool) -> None:
+    """Make every password writer keep (or forget) NT hashes as the site's PEAP setting says."""
+    conn = open_directory(store)
+    try:
+        if keeps_nt_hashes(conn) != nt_hash:
+            keep_nt_hashes(conn, nt_hash)
+    finally:
+        conn.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -85,11 +86,8 @@ def web(lab: LabDriver, node: str, url: str) -> tuple[str, str]:
     return code, location
 
 
-@pytest.fixture
-def people(lab: LabDriver) -> dict[str, dict[str, str]]:
-    """The lab's pupil and teacher, as on their first day: initial password, no charter, and
-    no session left on the guest zone's clients."""
-    known: dict[str, dict[str, str]] = json.loads((LAB_DIR / "accounts.json").read_text())
+def first_day(lab: LabDriver, known: dict[str, dict[str, str]]) -> None:
+    """Initial passwords (NT hashes follow the store's setting), no charter accepted."""
     conn = connect(lab.store_path)
     for login, info in known.items():
         found = accounts.find(conn, login)
@@ -98,9 +96,19 @@ def people(lab: LabDriver) -> dict[str, dict[str, str]]:
         conn.execute("UPDATE accounts SET charter_version = NULL WHERE id = ?", (found.id,))
         conn.commit()
     conn.close()
+
+
+@pytest.fixture
+def people(lab: LabDriver) -> Iterator[dict[str, dict[str, str]]]:
+    """The lab's pupil and teacher, as on their first day: initial password, no charter, and
+    no session left on the guest zone's clients; put back so after the test (the 802.1X
+    client of the lab logs in with the pupil's initial password)."""
+    known: dict[str, dict[str, str]] = json.loads((LAB_DIR / "accounts.json").read_text())
+    first_day(lab, known)
     for node in (PUPIL, TEACHER):
         Browser(lab, node).logout()
-    return known
+    yield known
+    first_day(lab, known)
 
 
 def session_of(lab: LabDriver, node: str) -> sessions.Session | None:

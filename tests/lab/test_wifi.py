@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from appliance.directory import accounts
 from appliance.journal.config import load as journal_config
 from appliance.journal.segment import connect as segment_connect
 from appliance.journal.segment import iter_records
 from appliance.lab.daemons import read_lease
 from appliance.lab.driver import LabDriver
-from appliance.lab.topology import lab_layout
+from appliance.lab.topology import LAB_DIR, lab_layout
 from appliance.lab.wifi import ALWAYS, WIFI_DIR
 from appliance.run import run
 from appliance.sessions import store as sessions
@@ -51,6 +52,18 @@ def corner(lab: LabDriver) -> dict[str, str]:
     if info is None:
         pytest.fail("the lab has no 802.1X corner: the site needs a linux access point and the "
                     "appliance's FreeRADIUS serving (see carine-lab log)")
+    # The supplicant logs in with the pupil's initial password: whatever another test did to
+    # the account (a password change at the portal, failures), put it back.
+    known = json.loads((LAB_DIR / "accounts.json").read_text())
+    conn = connect(lab.store_path)
+    try:
+        account = accounts.find(conn, "eleve.lab")
+        assert account is not None
+        accounts.set_password(conn, account.id, known["eleve.lab"]["password"], time.time(),
+                              must_change=account.must_change)
+        assert accounts.keeps_nt_hashes(conn), "the lab site allows PEAP-MSCHAPv2"
+    finally:
+        conn.close()
     return info
 
 

@@ -106,3 +106,29 @@ def test_initial_passwords_avoid_look_alikes() -> None:
     words = {passwords.initial_password() for _ in range(200)}
     assert len(words) == 200
     assert not any(set(w) & set("01ilIoO") for w in words)
+
+
+def test_nt_hashes_follow_the_store_setting(conn: sqlite3.Connection) -> None:
+    # PEAP-MSCHAPv2 needs them; every writer of passwords follows one setting of the store.
+    account_id = accounts.create(conn, pupil(conn), "lea.martin", "initial-42", NOW)
+
+    def nt() -> str | None:
+        value: str | None = conn.execute("SELECT nt_hash FROM accounts").fetchone()[0]
+        return value
+
+    assert not accounts.keeps_nt_hashes(conn) and nt() is None
+    accounts.keep_nt_hashes(conn, True)
+    # Turned on after the password was set: the next successful login fills it in.
+    assert accounts.authenticate(conn, "lea.martin", "initial-42", NOW).ok
+    assert nt() == passwords.nt_hash("initial-42")
+    # A password change (the portal's) keeps it current.
+    accounts.set_password(conn, account_id, "nouveau-mdp-7", NOW)
+    assert nt() == passwords.nt_hash("nouveau-mdp-7")
+    second = accounts.create(conn, pupil(conn, "AAF2", "Paul", "Durand"), "paul.durand",
+                             "initial-43", NOW)
+    assert conn.execute("SELECT nt_hash FROM accounts WHERE id = ?",
+                        (second,)).fetchone()[0] == passwords.nt_hash("initial-43")
+    # Off: every stored NT hash is forgotten at once.
+    accounts.keep_nt_hashes(conn, False)
+    left = conn.execute("SELECT COUNT(*) FROM accounts WHERE nt_hash IS NOT NULL").fetchone()
+    assert left[0] == 0
