@@ -55,6 +55,10 @@ def provision_filtering(lab: Plan) -> None:
     # The store is shared by the helpers (user proxy) and the block page: group proxy, setgid.
     shutil.chown(layout.state, group="proxy")
     layout.state.chmod(0o2770)
+    # The checks ran first and may have created the store (the RADIUS state follows the
+    # directory's settings) before the folder was setgid: give it the folder's group.
+    for store in layout.state.glob("state.sqlite*"):
+        shutil.chown(store, group="proxy")
     (layout.state / "filtering").mkdir(exist_ok=True)
     shutil.chown(layout.state / "filtering", group="proxy")
     # Each helper process writes its counters here for the exporter.
