@@ -72,37 +72,44 @@ class ProbeBlock(Collector):
         self.wanted: set[bool] = set()  # the formats scrapers asked for
 
     def _refresh(self) -> None:
+        # Parsing and building happen outside the lock: a scrape arriving meanwhile answers
+        # from the block already made instead of queueing behind the watcher.
         try:
             st = self.results.stat()
             key: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
         except OSError:
             key = None
         now = self.clock()
-        if key == self.key and now <= self.until:
-            return
+        with self.lock:
+            if key == self.key and now <= self.until:
+                return
         try:
             doc = json.loads(self.results.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             doc = None
         checks = from_doc(doc)
-        self.key, self.until = key, fresh_until(checks, now)
-        self.metrics = list(families(checks, self.uai, now))
-        self.text = {}
+        until = fresh_until(checks, now)
+        metrics: list[Metric] = list(families(checks, self.uai, now))
+        with self.lock:
+            self.key, self.until, self.metrics, self.text = key, until, metrics, {}
 
     def collect(self) -> Iterator[Metric]:
+        self._refresh()
         with self.lock:
-            self._refresh()
             metrics = self.metrics
         yield from metrics
 
     def formatted(self, openmetrics: bool) -> bytes:
+        self.wanted.add(openmetrics)
+        self._refresh()
         with self.lock:
-            self.wanted.add(openmetrics)
-            self._refresh()
-            if openmetrics not in self.text:
-                self.text[openmetrics] = format_gauges(self.metrics, openmetrics).encode()
-            return self.text[openmetrics]
-
+            metrics, text = self.metrics, self.text.get(openmetrics)
+        if text is None:
+            text = format_gauges(metrics, openmetrics).encode()
+            with self.lock:
+                if self.metrics is metrics:  # not replaced meanwhile
+                    self.text[openmetrics] = text
+        return text
 
     def watch(self, period: float = 1.0) -> threading.Thread:
         """Format the block ahead of scrapes: the prober rewrites its file after each probe, so
