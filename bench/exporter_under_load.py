@@ -450,17 +450,10 @@ def main(argv: list[str] | None = None) -> int:
     from appliance.lab.topology import lab_layout
     from appliance.run import run
     from bench.common import stop
-    from bench.proxy_throughput import blocked_hosts, check_lab, lab_status, open_lab
+    from bench.proxy_throughput import blocked_hosts, check_lab, lab_up_if_down, open_lab
 
     carine = str(Path(sys.executable).parent / "carine")
-    status = lab_status()
-    brought_up = False
-    if status == 3:
-        print("the lab is down: bringing it up (and down again at the end)", flush=True)
-        run([carine, "lab", "up"], timeout=600, cwd=ROOT)
-        brought_up = True
-    elif status != 0:
-        raise SystemExit("the lab is up but not healthy (`carine lab status`): not touching it")
+    brought_up = lab_up_if_down()
     lab = open_lab()
     layout = lab_layout()
     lab_doc = json.loads(layout.etc("carine/monitoring.json").read_text(encoding="utf-8"))

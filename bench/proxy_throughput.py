@@ -348,6 +348,22 @@ def lab_status() -> int:
                timeout=60).returncode
 
 
+def lab_up_if_down() -> bool:
+    """Bring the lab up if it is down (True: this benchmark owns it and takes it down after);
+    refuse to touch a lab that is up but unhealthy."""
+    from appliance.run import run
+
+    status = lab_status()
+    if status == 3:
+        print("the lab is down: bringing it up (and down again at the end)", flush=True)
+        run([str(Path(sys.executable).parent / "carine"), "lab", "up"], timeout=600,
+            cwd=Path(__file__).resolve().parents[1])
+        return True
+    if status != 0:
+        raise SystemExit("the lab is up but not healthy (`carine lab status`): not touching it")
+    return False
+
+
 def open_lab() -> Lab:
     from appliance.lab.driver import LabDriver
     from appliance.lab.topology import APPLIANCE_NS, WAN_NS, WEB_ADDRESS, lab_layout
@@ -604,14 +620,7 @@ def main(argv: list[str] | None = None) -> int:
     from appliance.run import run
 
     carine = str(Path(sys.executable).parent / "carine")
-    status = lab_status()
-    brought_up = False
-    if status == 3:
-        print("the lab is down: bringing it up (and down again at the end)", flush=True)
-        run([carine, "lab", "up"], timeout=600)
-        brought_up = True
-    elif status != 0:
-        raise SystemExit("the lab is up but not healthy (`carine lab status`): not touching it")
+    brought_up = lab_up_if_down()
     work = Path(tempfile.mkdtemp(prefix="carine-bench-proxy-", dir="/var/tmp"))
     work.chmod(0o755)
     lab = open_lab()

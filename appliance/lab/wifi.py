@@ -14,12 +14,10 @@ scheduler runs against the AP's control socket (the lab's stand-in for SSH)."""
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import yaml
 
-from appliance.errors import CarineError
 from appliance.lab import netns
 from appliance.lab.state import LabState, Proc
 from appliance.lab.topology import APPLIANCE_NS, LAB_DIR, PREFIX, Plan
@@ -175,7 +173,8 @@ def start_client(state: LabState, plan: Plan) -> None:
 
     layout = plan.layout
     accounts = create_lab_accounts(layout.state / "state.sqlite", LAB_DIR / "accounts.json")
-    _with_nt_hash(layout.state / "state.sqlite", LOGIN, accounts[LOGIN]["password"])
+    # The account keeps its NT hash for PEAP-MSCHAPv2 by itself: the check of the tree set the
+    # directory to keep them, as the site allows that method (radius.peap_mschapv2).
     ca = layout.state / "radius" / "tls" / "ca.pem"
     conf = WIFI_DIR / "wpa_supplicant.conf"
     password = accounts[LOGIN]["password"]
@@ -195,23 +194,6 @@ def start_client(state: LabState, plan: Plan) -> None:
            ["busybox", "udhcpc", "-f", "-i", "eth0", "-s", str(LAB_DIR / "udhcpc.sh"),
             "-t", "1000", "-T", "1", "-A", "1", "-x", "hostname:dot1x-1"],
            env={"CARINE_NS": CLIENT_NS, "CARINE_LEASES": str(LAB_DIR / "leases")})
-
-
-def _with_nt_hash(path: Path, login: str, password: str) -> None:
-    """PEAP-MSCHAPv2 needs the account's NT hash, kept only when the site allows that method
-    (radius.peap_mschapv2): set the pupil's password again with it, as the directory would."""
-    from appliance.directory import accounts
-    from appliance.state import connect
-
-    conn = connect(path)
-    try:
-        account = accounts.find(conn, login)
-        if account is None:
-            raise CarineError(f"the lab account {login} is missing from the directory")
-        accounts.set_password(conn, account.id, password, time.time(),
-                              must_change=account.must_change, with_nt_hash=True)
-    finally:
-        conn.close()
 
 
 def main() -> int:
