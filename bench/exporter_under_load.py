@@ -478,6 +478,9 @@ def main(argv: list[str] | None = None) -> int:
             for load in order:
                 phase = measure(pairs, lab, blocked, load, password, args, work)
                 phases.append(phase)
+                # Each scrape's latency, for a look at the tail (kept with --keep).
+                (work / f"scrapes-{len(phases)}-{'load' if load else 'idle'}.json").write_text(
+                    json.dumps(phase.scrapes))
                 row = phase.scrapes["50"]
                 print(f"  {round_no + 1}/{args.rounds} {'load' if load else 'idle'}: "
                       f"{len(row['latency'])} scrapes of pair 50, p99 "

@@ -1,14 +1,15 @@
 """The /metrics answer, fast: the probe families (most of the series) are formatted here once per
-results file and kept until it changes; the few others go through prometheus_client each time."""
+results file and kept until it changes; the few others go through prometheus_client; the whole
+answer is made ahead of scrapes (monitoring/bodies.py)."""
 
 from __future__ import annotations
 
 import gzip
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,18 +18,18 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
+from monitoring.bodies import GZIP_LEVEL, MAX_AGE, MAX_FORMATS, REFRESH, Bodies
 from monitoring.probes.metrics import families, fresh_until
 from monitoring.probes.results import from_doc
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-log = logging.getLogger("carine.exporter")
 EOF = b"# EOF\n"  # OpenMetrics' last line
+Encoder = Callable[[CollectorRegistry], bytes]
 # prometheus_client's formatter validates every label name character by character (~25 ms for
 # 1,300 series on this machine's cores, tripled under load): the probe families carry only our
-# own label names, so formatting them here is safe. Level 1 gzip: 1 ms instead of 5 for ~190 KB.
-GZIP_LEVEL = 1
+# own label names, so formatting them here is safe.
 
 
 def _number(value: float) -> str:
@@ -69,11 +70,10 @@ class ProbeBlock(Collector):
         self.until = -1.0
         self.metrics: list[Metric] = []
         self.text: dict[bool, bytes] = {}
-        self.wanted: set[bool] = set()  # the formats scrapers asked for
 
     def _refresh(self) -> None:
-        # Parsing and building happen outside the lock: a scrape arriving meanwhile answers
-        # from the block already made instead of queueing behind the watcher.
+        # Parsing and building happen outside the lock: a reader arriving meanwhile gets the
+        # block already made instead of queueing behind the maker.
         try:
             st = self.results.stat()
             key: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
@@ -100,7 +100,6 @@ class ProbeBlock(Collector):
         yield from metrics
 
     def formatted(self, openmetrics: bool) -> bytes:
-        self.wanted.add(openmetrics)
         self._refresh()
         with self.lock:
             metrics, text = self.metrics, self.text.get(openmetrics)
@@ -111,51 +110,59 @@ class ProbeBlock(Collector):
                     self.text[openmetrics] = text
         return text
 
-    def watch(self, period: float = 1.0) -> threading.Thread:
-        """Format the block ahead of scrapes: the prober rewrites its file after each probe, so
-        a scrape would otherwise format it itself most of the time (5 ms, 3x that under load)."""
-
-        def loop() -> None:
-            while True:
-                time.sleep(period)
-                try:
-                    for openmetrics in tuple(self.wanted):
-                        self.formatted(openmetrics)
-                except Exception:  # a scrape formats it then, and says what is wrong
-                    log.exception("cannot format the probe results ahead of scrapes")
-
-        thread = threading.Thread(target=loop, name="probe-block", daemon=True)
-        thread.start()
-        return thread
-
 
 class MetricsApp:
-    """WSGI: GET answers the exposition Prometheus asks for (format by Accept, gzip)."""
+    """WSGI: GET answers the exposition Prometheus asks for (format by Accept, gzip), made ahead
+    of time by a Bodies maker: a scrape costs the authentication and the writing only."""
 
-    def __init__(self, others: Collector, probes: ProbeBlock) -> None:
+    def __init__(self, others: Collector, probes: ProbeBlock, *, refresh: float = REFRESH,
+                 max_age: float = MAX_AGE) -> None:
         self.others, self.probes = CollectorRegistry(auto_describe=False), probes
         self.others.register(others)
         # Any escaping scheme but the default could rename things: prometheus_client does it all.
         self.everything = CollectorRegistry(auto_describe=False)
         self.everything.register(others)
         self.everything.register(probes)
+        self.encoders: dict[str, Encoder] = {}  # by content type
+        self.bodies = Bodies(self.render, refresh=refresh, max_age=max_age)
+
+    def start(self) -> MetricsApp:
+        """Start making the answers ahead of scrapes (without it, each scrape makes its own
+        when the last is older than ``max_age``)."""
+        self.bodies.start()
+        return self
+
+    def render(self, content_type: str) -> bytes:
+        """The uncompressed answer for a content type ``negotiate`` gave, read now."""
+        body = self.encoders[content_type](self.others)
+        if content_type.startswith("application/openmetrics-text"):
+            return body.removesuffix(EOF) + self.probes.formatted(True) + EOF
+        return body + self.probes.formatted(False)
 
     def __call__(self, environ: WSGIEnvironment, start: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD", "GET") != "GET":
             start("405 Method Not Allowed", [("Allow", "GET"), ("Content-Type", "text/plain")])
             return [b"use GET\n"]
-        accept = environ.get("HTTP_ACCEPT") or ""
-        encoder, content_type = choose_encoder(accept)
-        if "escaping=" in accept:
-            body = encoder(self.everything)
+        encoder, content_type, made_ahead = negotiate(environ.get("HTTP_ACCEPT") or "")
+        zipped = gzip_accepted(environ.get("HTTP_ACCEPT_ENCODING") or "")
+        if made_ahead and (content_type in self.encoders or len(self.encoders) < MAX_FORMATS):
+            self.encoders.setdefault(content_type, encoder)
+            body = self.bodies.get(content_type, zipped)
         else:
-            openmetrics = content_type.startswith("application/openmetrics-text")
-            body = encoder(self.others)
-            block = self.probes.formatted(openmetrics)
-            body = body.removesuffix(EOF) + block + EOF if openmetrics else body + block
-        headers = [("Content-Type", content_type)]
-        if gzip_accepted(environ.get("HTTP_ACCEPT_ENCODING") or ""):
-            body = gzip.compress(body, compresslevel=GZIP_LEVEL)
+            body = encoder(self.everything)
+            if zipped:
+                body = gzip.compress(body, compresslevel=GZIP_LEVEL)
+        headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        if zipped:
             headers.append(("Content-Encoding", "gzip"))
         start("200 OK", headers)
         return [body]
+
+
+@lru_cache(maxsize=64)
+def negotiate(accept: str) -> tuple[Encoder, str, bool]:
+    """prometheus_client's encoder and content type for an Accept header, and whether its answer
+    can be made ahead (not with an escaping scheme: prometheus_client may then rename, so it
+    formats everything itself)."""
+    encoder, content_type = choose_encoder(accept)
+    return encoder, content_type, "escaping=" not in accept

@@ -122,16 +122,3 @@ def test_only_get_is_answered(tmp_path: Path) -> None:
 
     app({"REQUEST_METHOD": "POST"}, start_response)
     assert seen == ["405 Method Not Allowed"]
-
-
-def test_the_watcher_formats_a_new_file_before_any_scrape(tmp_path: Path) -> None:
-    paths, results = setup(tmp_path, time.time())
-    block = ProbeBlock(results, paths.uai)
-    before = block.formatted(openmetrics=True)  # a scraper asked for OpenMetrics once
-    block.watch(period=0.02)
-    results.write_text(json.dumps(to_doc(checks(time.time())[:1], None, time.time())))
-    deadline = time.monotonic() + 5
-    while block.text.get(True) in (None, before) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert block.text.get(True) not in (None, before)
-    assert b'service="gar"' not in block.text[True] and False not in block.text
