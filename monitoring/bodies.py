@@ -13,8 +13,8 @@ from collections.abc import Callable
 log = logging.getLogger("carine.exporter")
 # The values a scrape gets were read at most REFRESH seconds before (a little more when the
 # machine is busy); never more than MAX_AGE: past it a scrape makes its own answer.
-REFRESH = 2.0
-MAX_AGE = 5.0
+REFRESH = 3.0
+MAX_AGE = 10.0
 IDLE_AFTER = 600.0  # no scrape for this long: stop making answers nobody reads
 MAX_FORMATS = 8  # formats kept made ahead; others are made at each scrape
 GZIP_LEVEL = 1  # 1 ms instead of 5 (level 9) for ~190 KB, a third bigger

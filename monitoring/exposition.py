@@ -42,6 +42,21 @@ def _value(text: str) -> str:
     return text.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
+_LABELS: dict[tuple[tuple[str, str], ...], str] = {}
+LABELS_KEPT = 20_000  # label sets remembered: ~1,300 series change values, not labels
+
+
+def _labels(labels: dict[str, str]) -> str:
+    """A sample's label text, remembered: the same series come back at every results file."""
+    key = tuple(labels.items())
+    text = _LABELS.get(key)
+    if text is None:
+        if len(_LABELS) >= LABELS_KEPT:
+            _LABELS.clear()
+        text = _LABELS[key] = ",".join(f'{k}="{_value(v)}"' for k, v in sorted(labels.items()))
+    return text
+
+
 def format_gauges(metrics: Iterable[Metric], openmetrics: bool) -> str:
     """Gauge families as prometheus_client writes them (text 0.0.4 or OpenMetrics 1.0, without
     the final ``# EOF``), for legacy-valid metric and label names only."""
@@ -53,7 +68,7 @@ def format_gauges(metrics: Iterable[Metric], openmetrics: bool) -> str:
         doc = doc.replace('"', r"\"") if openmetrics else doc
         out.append(f"# HELP {metric.name} {doc}\n# TYPE {metric.name} gauge\n")
         for s in metric.samples:
-            labels = ",".join(f'{k}="{_value(v)}"' for k, v in sorted(s.labels.items()))
+            labels = _labels(s.labels)
             out.append(f"{s.name}{{{labels}}} {_number(s.value)}\n" if labels
                        else f"{s.name} {_number(s.value)}\n")
     return "".join(out)
