@@ -50,6 +50,29 @@ def test_a_scrape_gets_the_answer_made_ahead_until_it_is_too_old() -> None:
     assert source.calls == 3
 
 
+def test_sparse_scrapes_get_one_making_each_just_before_they_come() -> None:
+    now = [100.0]
+    source = Source()
+    bodies = Bodies(source, refresh=3, max_age=10, idle_after=600, clock=lambda: now[0])
+    bodies.get(TEXT, True)
+    bodies.make()
+    assert bodies.due() == 103  # no interval known yet: every refresh
+    now[0] = 115.0
+    bodies.get(TEXT, True)  # 15 s old: made by the scrape itself
+    assert bodies.due() == 129  # one second before the next scrape expected
+    now[0], source.value = 129.0, "two"
+    bodies.make()
+    assert bodies.due() == 144  # made for the scrape at 130: next for the one at 145
+    source.value, calls = "three", source.calls
+    now[0] = 130.0
+    assert gzip.decompress(bodies.get(TEXT, True)) == f"{TEXT} two\n".encode()  # 1 s old
+    assert source.calls == calls
+    for _ in range(8):  # scrapes every half second: back to a making every refresh
+        now[0] += 0.5
+        bodies.get(TEXT, True)
+    assert bodies.due() == 132
+
+
 def test_each_format_is_made_and_zipped_as_asked() -> None:
     source = Source()
     bodies = Bodies(source, refresh=2, max_age=5, idle_after=60)
