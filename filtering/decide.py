@@ -19,7 +19,9 @@ from appliance.state import connect, data_version
 from filtering import store
 from filtering.answercache import AnswerCache, Site
 from filtering.config import FilterConfig, ZoneInfo
-from filtering.policy import Policy, Verdict
+from filtering.fastpath import FastLane
+from filtering.policy import Opening, Policy, Verdict, matching_domain
+from filtering.refusals import RefusalWriter
 
 log = logging.getLogger("carine.filter")
 IDENTITY_RECHECK = 0.05  # seconds between re-reads of the sessions for an unknown client
@@ -113,6 +115,7 @@ class Decider:
         self.lists_stamp: tuple[int, int] | None = None
         self.conn: sqlite3.Connection | None = None
         self.store_version = -1
+        self.policy_inputs: tuple[list[Opening], list[str], list[str]] | None = None
         self.policy = Policy(config.filtering)
         self.cache = AnswerCache()
         # Who is behind an address (portal, 802.1X, devices): their profile beats the zone's.
@@ -121,10 +124,15 @@ class Decider:
         self.identity_checked = 0.0
         self.last_site: Site | None = None  # the site of the last decision (for the helper)
         self.last_group: str | None = None  # and whose answers it joins (see decide)
+        # The compiled lane (filtering.fastpath) answers what Python has already decided; the
+        # categories of the last decision, when its answer depends on nothing else.
+        self.lane: FastLane | None = None
+        self.last_categories: frozenset[str] | None = None
         self.next_check: datetime | None = None
-        # Refusals wait here and reach the store in one transaction per second: a commit per
-        # refusal would cost more than the decision itself.
+        # Refusals wait here and reach the store in one transaction per second, written by a
+        # thread of their own: a commit per refusal would cost more than the decision itself.
         self.pending: dict[tuple[str, str], tuple[str, str, str, datetime]] = {}
+        self.refusals = RefusalWriter(config.store)
         self.refresh(force=True)
 
     def refresh(self, force: bool = False) -> datetime:
@@ -136,7 +144,7 @@ class Decider:
         if force or self.next_check is None or not (now < self.next_check) \
                 or now < self.next_check - RELOAD_EVERY:  # the clock went back
             self.next_check = now + RELOAD_EVERY
-            self.flush()
+            self.flush(wait=False)
             self._refresh_lists(now)
             self._refresh_policy(now)
             self._refresh_identity(now)
@@ -154,6 +162,9 @@ class Decider:
             end = datetime.fromtimestamp(min(ends), now.tzinfo)
             until = end if until is None else min(until, end)
         self.cache.reset(now, until)
+        if self.lane is not None:  # it forgets with the cache, and learns the new policy's hosts
+            self.lane.forget_answers()
+            self.lane.set_named(self.policy.named)
 
     def _refresh_lists(self, now: datetime) -> None:
         try:
@@ -173,9 +184,12 @@ class Decider:
             self.lists_stamp = stamp
             return
         if self.lists is not None:
-            self.lists.close()
+            self._take_lane_refusals()
+            self.lists.close()  # and its lane
         lists.consider(self.policy.relevant)
         self.lists, self.lists_stamp = lists, stamp
+        build = getattr(lists, "fast_lane", None)
+        self.lane = build(self.policy.relevant) if build is not None else None
         self._reset(now)
         log.info("filtering index loaded from %s", self.config.index)
 
@@ -190,10 +204,15 @@ class Decider:
             version = data_version(self.conn)
             if version == self.store_version:
                 return
+            # The store changed: maybe only refusals recorded by the other helpers, which must
+            # not empty the caches; the policy is rebuilt only when its inputs differ.
             allow, block = store.exceptions(self.conn)
-            self.policy = Policy(self.config.filtering, store.openings(self.conn, now),
-                                 allow, block)
+            inputs = (store.openings(self.conn, now), sorted(allow), sorted(block))
             self.store_version = version
+            if inputs == self.policy_inputs:
+                return
+            self.policy = Policy(self.config.filtering, *inputs)
+            self.policy_inputs = inputs
             self._reset(now)
         except (sqlite3.Error, CarineError) as exc:
             log.error("state store unavailable (%s): deciding without runtime exceptions", exc)
@@ -205,6 +224,8 @@ class Decider:
         if self.identity.version != before:
             # A login or a logout: answers kept for an address may now be someone else's.
             self.cache.clients.clear()
+            if self.lane is not None:
+                self.lane.forget_clients()
             self._reset(now)
 
     def who(self, client: str, zone: ZoneInfo, now: datetime) -> tuple[ZoneInfo, str | None]:
@@ -244,6 +265,7 @@ class Decider:
         if not self.cache.valid(now):
             self._reset(now)
         zone = self.config.zone_of(req.client)
+        self.last_categories = None
         if zone is None:  # a zone that is not filtered (direct internet) using the proxy
             self.last_group = None
             return UNFILTERED
@@ -266,7 +288,10 @@ class Decider:
         self.last_site = site
         path = "" if req.method == "CONNECT" or req.sni else req.path
         extra = self.lists.path_categories(host, path or None, site.has_urls)
-        answer = site.answer if not extra else self._answer(zone, host, site.domain | extra, now)
+        categories = site.domain | extra if extra else site.domain
+        answer = site.answer if not extra else self._answer(zone, host, categories, now)
+        # A host that a policy layer names gets an answer of its own: not one to share.
+        self.last_categories = None if matching_domain(host, self.policy.named) else categories
         if answer.record is not None:
             self.record(req.client, answer.record, now)
         return answer if user is None else _with_user(answer, user)
@@ -295,16 +320,29 @@ class Decider:
         # The client is in a filtered zone (an IPv4 subnet): no need to parse it again.
         self.pending[(client, record[0])] = (*record[1:], now)
 
-    def flush(self) -> None:
-        """Write the refusals seen since the last flush (the "recently blocked" page)."""
-        if not self.pending or self.conn is None:
-            return
-        rows = [(client, host, *rest) for (client, host), rest in self.pending.items()]
-        self.pending = {}
-        try:
-            store.record_blocks(self.conn, rows)
-        except sqlite3.Error as exc:  # never let the journal stop a decision
-            log.error("cannot record %d refusals: %s", len(rows), exc)
+    def flush(self, wait: bool = True) -> None:
+        """Hand the refusals seen since the last flush to the writer thread (the "recently
+        blocked" page); ``wait`` until they are written."""
+        if self.pending:
+            self.refusals.submit(self.pending)
+            self.pending = {}
+        self._take_lane_refusals()
+        if wait:
+            self.refusals.wait()
+
+    def _take_lane_refusals(self) -> None:
+        if self.lane is not None:
+            when = self.clock()
+            for text, records in self.lane.take_refusals():
+                self.refusals.submit((text, records, when))
+
+    def close(self) -> None:
+        """Write the refusals still waiting, stop the writer, unmap the index."""
+        self.flush(wait=False)
+        self.refusals.close()
+        if self.lists is not None:
+            self.lists.close()
+            self.lists, self.lane = None, None
 
 
 def _answer(verdict: Verdict, profile: str) -> Answer:

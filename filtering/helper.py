@@ -69,23 +69,45 @@ def serve(decider: Decider, read: Callable[[int], bytes | None],
             decider.flush()
             return answered
         pending += data
-        *lines, pending = pending.split(b"\n")
+        cut = pending.rfind(b"\n") + 1
+        if not cut:
+            continue
+        batch, pending = pending[:cut], pending[cut:]
         out: list[bytes] = []
-        answered += answer_lines(decider, lines, out, counters)
+        answered += answer_batch(decider, batch, out, counters)
         if out:
             write(b"".join(out))
         counters.flush()
 
 
+def answer_batch(decider: Decider, batch: bytes, out: list[bytes], counters: Counters) -> int:
+    """Append the answers to the whole lines of ``batch`` to ``out``; returns how many were
+    answered. The compiled lane answers what it was taught, Python the rest, all at one instant
+    (Squid pairs answers with requests by channel id, so their order does not matter)."""
+    now = decider.refresh()
+    lane = decider.lane
+    if lane is None:
+        return answer_lines(decider, batch.split(b"\n")[:-1], out, counters, now)
+    started = time.perf_counter()
+    answers, leftovers, tally = lane.answer(batch)
+    if answers:
+        out.append(answers)
+    answered = counters.cached(lane.counted(tally), time.perf_counter() - started) \
+        if tally else 0
+    return answered + answer_lines(decider, leftovers, out, counters, now) if leftovers \
+        else answered
+
+
 def answer_lines(decider: Decider, lines: list[bytes], out: list[bytes],
-                 counters: Counters) -> int:
+                 counters: Counters, now: datetime | None = None) -> int:
     """Append the answer to each of ``lines`` to ``out``; returns how many were answered.
 
     The whole batch is decided at one instant. A line already answered for a client of the
     same zone is answered from the cache without being parsed (the hot path: keep it short);
     a plain HTTP line whose host is known needs only its path looked at; the others go through
-    ``decide`` and are timed one by one."""
-    now = decider.refresh()
+    ``decide`` and are timed one by one. ``now`` is the batch's instant (default: a refresh)."""
+    if now is None:
+        now = decider.refresh()
     clients = decider.cache.clients
     tally: dict[tuple[str, str, str], int] = {}
     clock = time.perf_counter
@@ -173,6 +195,10 @@ def _decide_line(decider: Decider, line: bytes, parts: list[bytes], now: datetim
             decider.cache.learn(answers, parts[2], answer)
         else:
             decider.cache.learn(answers, parts[2], answer, split[0], decider.last_site)
+        # The compiled lane answers the next request of this group with these categories.
+        if decider.lane is not None and group is not None \
+                and decider.last_categories is not None:
+            decider.lane.learn(parts[1], group, decider.last_categories, answer)
     profile, category, action = answer.counted
     counters.decided(profile, category, action, time.perf_counter() - started)
     out.append(channel + answer.words)
@@ -232,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         serve(decider, read, write, counters=counters)
     finally:
+        decider.close()
         stats.unlink(missing_ok=True)  # a helper that is gone has nothing to report
     return 0
 

@@ -16,8 +16,16 @@ import marisa_trie  # type: ignore[import-not-found]  # no stubs
 
 from appliance.errors import CarineError
 from filtering.compiler import compile_lists
+from filtering.fastpath import FastLane
 from filtering.indexfile import Mapped, map_index
-from filtering.names import Malformed, combine_expressions, normalise_domain, strip_scheme, url_key
+from filtering.names import (
+    Malformed,
+    combine_expressions,
+    combined_pattern,
+    normalise_domain,
+    strip_scheme,
+    url_key,
+)
 
 __all__ = ["Index", "compile_lists"]
 
@@ -68,6 +76,7 @@ class Index:
         self._unions: dict[tuple[frozenset[str], ...], frozenset[str]] = {}
         self._expressions: list[tuple[re.Pattern[str], frozenset[str]]] | None = None
         self._wanted: frozenset[str] | None = None
+        self._lanes: list[FastLane] = []
         self._inode = os.fstat(mapped.file.fileno()).st_ino
 
     @classmethod
@@ -140,6 +149,17 @@ class Index:
             return EMPTY
         return found[0] if len(found) == 1 else self._union(found)
 
+    def fast_lane(self, relevant: frozenset[str]) -> FastLane | None:
+        """A compiled lane over this index for the ``relevant`` categories (see
+        filtering.fastpath); it lives until the index is closed. None when unavailable."""
+        expressions = {name: combined_pattern(patterns)
+                       for name, patterns in self.meta["expressions"].items()}
+        lane = FastLane.build((self._views[0], self._views[1], self._views[2], self._views[3]),
+                              self._sets, expressions, relevant)
+        if lane is not None:
+            self._lanes.append(lane)
+        return lane
+
     def host_categories(self, host: str) -> tuple[frozenset[str], bool]:
         """(categories of ``host``'s domain entries, whether any URL entry lies under it): what
         every request to ``host`` shares, whatever its path."""
@@ -190,6 +210,9 @@ class Index:
         """Unmap the index; lookups after this raise CarineError. Closing twice is harmless."""
         if self._mapped.map.closed:
             return
+        for lane in self._lanes:  # they hold the sections too
+            lane.close()
+        self._lanes.clear()
         self._domain_prefixes = self._url_prefixes = _closed
         del self._domains, self._urls  # they hold views of the map
         for view in (self._domain_sets, self._url_sets, *self._views, self._mapped.data):

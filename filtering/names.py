@@ -129,9 +129,15 @@ def translate_expression(pattern: str) -> str:
     return text
 
 
+def combined_pattern(patterns: list[str]) -> str:
+    """A category's patterns (already translated) as one alternation."""
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
 def combine_expressions(patterns: list[str]) -> re.Pattern[str]:
     """One compiled search for a category's patterns (already translated), case-insensitive:
-    UT1 writes them in lowercase while paths keep the request's case."""
+    UT1 writes them in lowercase while paths keep the request's case. (The helper's compiled
+    lane searches the same alternation with PCRE2, caseless.)"""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+        return re.compile(combined_pattern(patterns), re.IGNORECASE)

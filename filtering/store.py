@@ -93,8 +93,10 @@ def record_block(conn: sqlite3.Connection, client: str, host: str, category: str
         conn.execute("DELETE FROM filter_recent_blocks WHERE at < ?", (_iso(now - RECENT),))
 
 
-def record_blocks(conn: sqlite3.Connection,
-                  rows: list[tuple[str, str, str, str, str, datetime]]) -> None:
+BlockRow = tuple[str, str, str, str, str, datetime]  # client, host, category, reason, profile, at
+
+
+def record_blocks(conn: sqlite3.Connection, rows: list[BlockRow]) -> None:
     """Many refusals at once, in one transaction: (client, host, category, reason, profile,
     when) each, the latest per client and host kept."""
     if not rows:

@@ -9,6 +9,7 @@ PACKAGES=(
   curl openssl ca-certificates iputils-ping bind9-dnsutils prometheus python3 python3-venv make
   freeradius freeradius-python3 freeradius-utils eapoltest
   hostapd wpasupplicant conntrack
+  g++ python3-dev libmarisa-dev libpcre2-dev
 )
 
 missing=()
@@ -48,7 +49,8 @@ if [ ! -x .venv/bin/python ] || [ "$(readlink -f .venv/bin/python)" != "$(readli
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.carine-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+# The compiled filtering lane is built by pip too: a change to its source reinstalls.
+want=$(cat pyproject.toml setup.py filtering/_fastpath.cpp | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e '.[dev]'

@@ -27,12 +27,15 @@ class IdentityLookup:
     """Open sessions by IP, read from the state store at ``path``.
 
     ``refresh`` is cheap (one PRAGMA) and is called by the caller at most once a second; a
-    session past its absolute end is ignored at lookup time even before it is closed."""
+    session past its absolute end is ignored at lookup time even before it is closed.
+    ``version`` changes only when the sessions do: the store also changes for other reasons
+    (refusals recorded by the filter helpers, accounting), which must not empty their caches."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.conn: sqlite3.Connection | None = None
-        self.version = -1
+        self.version = 0
+        self._store_version = -1
         self.by_ip: dict[str, Identity] = {}
 
     def refresh(self) -> None:
@@ -42,7 +45,7 @@ class IdentityLookup:
                     return
                 self.conn = connect(self.path, readonly=True)
             version = data_version(self.conn)
-            if version == self.version:
+            if version == self._store_version:
                 return
             rows = self.conn.execute(
                 "SELECT ip, login, profile, method, expires_at "
@@ -51,10 +54,15 @@ class IdentityLookup:
             # No sessions table yet (no portal, no RADIUS): every client keeps its zone profile.
             if "no such table" not in str(exc):
                 log.error("cannot read the sessions (%s): zone profiles apply", exc)
-            self.by_ip = {}
+            self._set({})
             return
-        self.by_ip = {r[0]: Identity(*r[1:]) for r in rows}
-        self.version = version
+        self._set({r[0]: Identity(*r[1:]) for r in rows})
+        self._store_version = version
+
+    def _set(self, by_ip: dict[str, Identity]) -> None:
+        if by_ip != self.by_ip:
+            self.by_ip = by_ip
+            self.version += 1
 
     def lookup(self, ip: str, now: float) -> Identity | None:
         """The live identity behind ``ip`` at ``now``, or None (then the zone's profile applies)."""

@@ -1,0 +1,570 @@
+// The filtering helper's compiled fast lane: answers Squid's request lines whose decision is
+// already known, in one pass over a batch, and hands every other line back to Python.
+//
+// It decides nothing on its own. Python (filtering/fastpath.py) teaches it, after each decision
+// it makes: which group (zone, or zone@login) a client address belongs to, and which answer a
+// group gets for a set of categories. The lane finds a request's categories in the same mapped
+// index as Python (marisa tries, set arrays, expressions through PCRE2) and looks the answer up.
+// A line it cannot treat exactly as Python would (odd spacing, %-encoded host, non-ASCII text,
+// addresses, hosts that a policy layer names, a group or category set not taught yet) is
+// returned untouched for Python to decide. Squid matches answers by channel id, so the order of
+// answers within a batch does not matter.
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <marisa.h>
+#include <pcre2.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using Mask = unsigned __int128;  // one bit per category that some decision can depend on
+constexpr int kFields = 6;       // client user method host path sni (then the acl's own args)
+// Targets (host and path) whose categories are remembered: about half of a school's requests
+// repeat one seen shortly before. About 100 bytes each; dropped all at once when full.
+constexpr size_t kMemo = 32768;
+
+struct GroupMask {
+  int group;
+  Mask mask;
+  bool operator==(const GroupMask& o) const { return group == o.group && mask == o.mask; }
+};
+
+struct GroupMaskHash {
+  size_t operator()(const GroupMask& k) const {
+    uint64_t lo = static_cast<uint64_t>(k.mask), hi = static_cast<uint64_t>(k.mask >> 64);
+    uint64_t h = lo * 0x9E3779B97F4A7C15ULL ^ (hi + 0x632BE59BD9B4E019ULL + (lo << 6));
+    return static_cast<size_t>(h ^ (static_cast<uint64_t>(k.group) * 0xC2B2AE3D27D4EB4FULL));
+  }
+};
+
+struct Taught {
+  int id;             // the answer's number in Python's table (counters, refusal records)
+  std::string words;  // what follows the channel id: " OK notes\n" or " ERR notes\n"
+  bool refusal;       // recorded for the "recently blocked" page
+};
+
+struct Expression {
+  pcre2_code* code;
+  Mask bit;
+};
+
+struct State {
+  marisa::Trie domains, urls;
+  const uint16_t* domain_sets = nullptr;
+  size_t n_domain_sets = 0;
+  const uint16_t* url_sets = nullptr;
+  size_t n_url_sets = 0;
+  std::vector<Mask> set_masks;  // category set id -> its relevant categories
+  std::vector<Expression> expressions;
+  pcre2_match_data* match = nullptr;
+  std::unordered_map<std::string, int> clients;
+  std::unordered_map<GroupMask, Taught, GroupMaskHash> answers;
+  std::unordered_set<std::string> named;  // hosts (and their subdomains) some layer names
+  std::string refused;  // "client\thost\tanswer id\n" for each refusal since take_refusals
+  std::unordered_map<std::string, Mask> memo;  // "host\npath" -> categories (same index)
+  marisa::Agent agent;
+
+  ~State() {
+    for (auto& e : expressions) pcre2_code_free(e.code);
+    if (match) pcre2_match_data_free(match);
+  }
+};
+
+struct FastPath {
+  PyObject_HEAD
+  State* state;
+  Py_buffer views[4];
+  int held;  // how many of views are held
+};
+
+// --- the request's parts ---------------------------------------------------------------------
+
+bool is_hex(char c) { return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f'); }
+
+int hex_value(char c) { return c <= '9' ? c - '0' : (c | 32) - 'a' + 10; }
+
+// A field as Python's helper reads it (urllib's unquote, "-" for empty); false when the result
+// would not be plain ASCII (Python decodes UTF-8 with replacement: leave those to it).
+bool decode_field(std::string_view token, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < token.size(); ++i) {
+    char c = token[i];
+    if (c == '%' && i + 2 < token.size() && is_hex(token[i + 1]) && is_hex(token[i + 2])) {
+      c = static_cast<char>(hex_value(token[i + 1]) * 16 + hex_value(token[i + 2]));
+      i += 2;
+    }
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+    out.push_back(c);
+  }
+  if (out == "-") out.clear();
+  return true;
+}
+
+// A name made of labels [a-z0-9_-]{1,63} joined by dots, at most 253 long, not ending in a
+// digit: what filtering.names.normalise_domain returns unchanged (anything else goes to Python).
+bool plain_name(const std::string& host) {
+  if (host.empty() || host.size() > 253) return false;
+  char last = host.back();
+  if (last >= '0' && last <= '9') return false;
+  size_t label = 0;
+  for (char c : host) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok || ++label > 63) return false;
+  }
+  return label > 0;
+}
+
+// The host that filtering.decide.target_host judges (the SNI, else the host; lowercase, no
+// port); false for what it treats with care: IPv6 literals, final dots, non-ASCII.
+bool target_host(const std::string& host, const std::string& sni, std::string& out) {
+  const std::string& name = sni.empty() ? host : sni;
+  out.clear();
+  size_t colons = 0;
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) >= 0x80 || c == ' ') return false;
+    colons += c == ':';
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+  }
+  if ((!out.empty() && out[0] == '[') || colons > 1) return false;
+  if (colons == 1) out.resize(out.rfind(':'));
+  return plain_name(out);
+}
+
+// filtering.names.strip_www: without a leading www. or wwwN. when a dot remains after it.
+std::string_view strip_www(std::string_view host) {
+  if (host.substr(0, 3) != "www") return host;
+  size_t i = 3;
+  while (i < host.size() && host[i] >= '0' && host[i] <= '9') ++i;
+  if (i < host.size() && host[i] == '.' && host.find('.', i + 1) != std::string_view::npos)
+    return host.substr(i + 1);
+  return host;
+}
+
+bool named_host(const State& st, std::string_view host) {
+  if (st.named.empty()) return false;
+  while (true) {
+    if (st.named.count(std::string(host))) return true;
+    size_t dot = host.find('.');
+    if (dot == std::string_view::npos) return false;
+    host.remove_prefix(dot + 1);
+  }
+}
+
+Mask prefixes(State& st, const marisa::Trie& trie, const uint16_t* sets, size_t n_sets,
+              const std::string& key) {
+  Mask found = 0;
+  st.agent.set_query(key.data(), key.size());
+  while (trie.common_prefix_search(st.agent)) {
+    size_t id = st.agent.key().id();
+    if (id < n_sets && sets[id] < st.set_masks.size()) found |= st.set_masks[sets[id]];
+  }
+  return found;
+}
+
+// The relevant categories of one request, as filtering.index.Index.lookup finds them.
+Mask categories(State& st, const std::string& host, const std::string& path,
+                std::string& scratch) {
+  // Domain entries: the labels reversed, then a dot (filtering.names.domain_key).
+  scratch.clear();
+  size_t end = host.size();
+  while (true) {
+    size_t dot = host.rfind('.', end - 1);
+    size_t start = dot == std::string::npos ? 0 : dot + 1;
+    scratch.append(host, start, end - start).push_back('.');
+    if (dot == std::string::npos) break;
+    end = dot;
+  }
+  Mask found = prefixes(st, st.domains, st.domain_sets, st.n_domain_sets, scratch);
+  // URL entries, only when some lie under the host (filtering.index.Index.host_categories).
+  std::string_view bare = strip_www(host);
+  scratch.assign(bare.data(), bare.size()).push_back('/');
+  st.agent.set_query(scratch.data(), scratch.size());
+  if (st.urls.predictive_search(st.agent)) {
+    scratch.pop_back();
+    scratch += path.empty() ? std::string_view("/") : std::string_view(path);
+    found |= prefixes(st, st.urls, st.url_sets, st.n_url_sets, scratch);
+  }
+  // Expressions, on host + path.
+  scratch.assign(host).append(path);
+  for (const auto& e : st.expressions) {
+    if (found & e.bit) continue;  // already known: the search would change nothing
+    int rc = pcre2_match(e.code, reinterpret_cast<PCRE2_SPTR>(scratch.data()), scratch.size(),
+                         0, 0, st.match, nullptr);
+    if (rc >= 0) found |= e.bit;
+  }
+  return found;
+}
+
+// --- Python glue -------------------------------------------------------------------------------
+
+Mask mask_of(PyObject* number, bool* ok) {
+  // Two 64-bit halves: Python passes masks as ints of up to 128 bits.
+  PyObject* shift = PyLong_FromLong(64);
+  PyObject* high = shift ? PyNumber_Rshift(number, shift) : nullptr;
+  unsigned long long lo = PyLong_AsUnsignedLongLongMask(number);
+  unsigned long long hi = high ? PyLong_AsUnsignedLongLong(high) : 0;
+  Py_XDECREF(shift);
+  Py_XDECREF(high);
+  *ok = !PyErr_Occurred();
+  return (static_cast<Mask>(hi) << 64) | lo;
+}
+
+PyObject* mask_to_long(Mask m) {
+  PyObject* hi = PyLong_FromUnsignedLongLong(static_cast<uint64_t>(m >> 64));
+  PyObject* lo = PyLong_FromUnsignedLongLong(static_cast<uint64_t>(m));
+  PyObject* shift = PyLong_FromLong(64);
+  PyObject* shifted = (hi && shift) ? PyNumber_Lshift(hi, shift) : nullptr;
+  PyObject* out = (shifted && lo) ? PyNumber_Or(shifted, lo) : nullptr;
+  Py_XDECREF(hi);
+  Py_XDECREF(lo);
+  Py_XDECREF(shift);
+  Py_XDECREF(shifted);
+  return out;
+}
+
+void release(FastPath* self) {
+  delete self->state;
+  self->state = nullptr;
+  for (int i = 0; i < self->held; ++i) PyBuffer_Release(&self->views[i]);
+  self->held = 0;
+}
+
+void fp_dealloc(FastPath* self) {
+  release(self);
+  Py_TYPE(self)->tp_free(reinterpret_cast<PyObject*>(self));
+}
+
+State* live(FastPath* self) {
+  if (!self->state) PyErr_SetString(PyExc_ValueError, "the fast path was closed");
+  return self->state;
+}
+
+
+// FastPath(domain_trie, domain_sets, url_trie, url_sets, set_masks, expressions): the four
+// index sections (buffers, kept mapped while it lives), each category set's relevant mask, and
+// (pattern, bit) for each relevant category's combined expression.
+int fp_init(FastPath* self, PyObject* args, PyObject* kwargs) {
+  static const char* names[] = {"domain_trie", "domain_sets", "url_trie", "url_sets",
+                                "set_masks", "expressions", nullptr};
+  PyObject *sections[4], *masks, *expressions;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOO", const_cast<char**>(names),
+                                   &sections[0], &sections[1], &sections[2], &sections[3],
+                                   &masks, &expressions))
+    return -1;
+  release(self);
+  for (int i = 0; i < 4; ++i) {
+    if (PyObject_GetBuffer(sections[i], &self->views[i], PyBUF_SIMPLE) < 0) return -1;
+    self->held = i + 1;
+  }
+  auto* st = new State();
+  self->state = st;
+  try {
+    st->domains.map(self->views[0].buf, static_cast<size_t>(self->views[0].len));
+    st->urls.map(self->views[2].buf, static_cast<size_t>(self->views[2].len));
+  } catch (const marisa::Exception& exc) {
+    PyErr_Format(PyExc_ValueError, "not a marisa trie: %s", exc.what());
+    return -1;
+  }
+  st->domain_sets = static_cast<const uint16_t*>(self->views[1].buf);
+  st->n_domain_sets = static_cast<size_t>(self->views[1].len) / 2;
+  st->url_sets = static_cast<const uint16_t*>(self->views[3].buf);
+  st->n_url_sets = static_cast<size_t>(self->views[3].len) / 2;
+  PyObject* seq = PySequence_Fast(masks, "set_masks must be a sequence of ints");
+  if (!seq) return -1;
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); ++i) {
+    bool ok;
+    st->set_masks.push_back(mask_of(PySequence_Fast_GET_ITEM(seq, i), &ok));
+    if (!ok) {
+      Py_DECREF(seq);
+      return -1;
+    }
+  }
+  Py_DECREF(seq);
+  seq = PySequence_Fast(expressions, "expressions must be a sequence of (pattern, bit)");
+  if (!seq) return -1;
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); ++i) {
+    const char* pattern;
+    Py_ssize_t length;
+    PyObject* bit;
+    if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "s#O", &pattern, &length, &bit)) {
+      Py_DECREF(seq);
+      return -1;
+    }
+    bool ok;
+    Mask m = mask_of(bit, &ok);
+    int error;
+    PCRE2_SIZE offset;
+    pcre2_code* code = ok ? pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern),
+                                          static_cast<size_t>(length), PCRE2_CASELESS, &error,
+                                          &offset, nullptr) : nullptr;
+    if (!code) {
+      Py_DECREF(seq);
+      if (ok) {
+        PCRE2_UCHAR message[256];
+        pcre2_get_error_message(error, message, sizeof message);
+        PyErr_Format(PyExc_ValueError, "expression %zd does not compile at %zu: %s", i,
+                     static_cast<size_t>(offset), reinterpret_cast<char*>(message));
+      }
+      return -1;
+    }
+    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // interpreted if JIT is unavailable
+    st->expressions.push_back({code, m});
+  }
+  Py_DECREF(seq);
+  st->match = pcre2_match_data_create(1, nullptr);
+  return 0;
+}
+
+PyObject* fp_teach_client(FastPath* self, PyObject* args) {
+  const char* client;
+  Py_ssize_t length;
+  int group;
+  if (!PyArg_ParseTuple(args, "y#i", &client, &length, &group)) return nullptr;
+  State* st = live(self);
+  if (!st) return nullptr;
+  st->clients[std::string(client, static_cast<size_t>(length))] = group;
+  Py_RETURN_NONE;
+}
+
+PyObject* fp_teach_answer(FastPath* self, PyObject* args) {
+  int group, id, refusal;
+  PyObject* mask;
+  const char* words;
+  Py_ssize_t length;
+  if (!PyArg_ParseTuple(args, "iOiy#p", &group, &mask, &id, &words, &length, &refusal))
+    return nullptr;
+  State* st = live(self);
+  bool ok;
+  Mask m = st ? mask_of(mask, &ok) : 0;
+  if (!st || !ok) return nullptr;
+  st->answers[{group, m}] = {id, std::string(words, static_cast<size_t>(length)), refusal != 0};
+  Py_RETURN_NONE;
+}
+
+PyObject* fp_set_named(FastPath* self, PyObject* names) {
+  State* st = live(self);
+  if (!st) return nullptr;
+  PyObject* seq = PySequence_Fast(names, "named must be a sequence of str");
+  if (!seq) return nullptr;
+  st->named.clear();
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); ++i) {
+    Py_ssize_t length;
+    const char* text = PyUnicode_AsUTF8AndSize(PySequence_Fast_GET_ITEM(seq, i), &length);
+    if (!text) {
+      Py_DECREF(seq);
+      return nullptr;
+    }
+    st->named.emplace(text, static_cast<size_t>(length));
+  }
+  Py_DECREF(seq);
+  Py_RETURN_NONE;
+}
+
+PyObject* fp_clear_clients(FastPath* self, PyObject*) {
+  if (State* st = live(self)) {
+    st->clients.clear();
+    Py_RETURN_NONE;
+  }
+  return nullptr;
+}
+
+PyObject* fp_clear_answers(FastPath* self, PyObject*) {
+  if (State* st = live(self)) {
+    st->answers.clear();
+    Py_RETURN_NONE;
+  }
+  return nullptr;
+}
+
+PyObject* fp_categories(FastPath* self, PyObject* args) {
+  const char *host, *path;
+  if (!PyArg_ParseTuple(args, "ss", &host, &path)) return nullptr;
+  State* st = live(self);
+  if (!st) return nullptr;
+  std::string scratch, h(host);
+  if (!plain_name(h)) Py_RETURN_NONE;
+  return mask_to_long(categories(*st, h, path, scratch));
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+// The scan of one batch, made without the GIL (it touches no Python object): the refusal
+// writer thread runs meanwhile.
+void scan(State& st, const char* data, size_t size, std::string& out,
+          std::vector<std::string_view>& leftovers, std::unordered_map<int, Py_ssize_t>& tally) {
+  std::string client, method, host, path, sni, target, scratch, key;
+  const char* end = data + size;
+  for (const char* line = data; line < end;) {
+    const char* stop = static_cast<const char*>(memchr(line, '\n', static_cast<size_t>(end - line)));
+    if (!stop) stop = end;
+    std::string_view text(line, static_cast<size_t>(stop - line));
+    line = stop + 1;
+    std::string_view tokens[kFields + 1];
+    int count = 0;
+    bool plain = !text.empty();
+    for (size_t at = 0; plain && count <= kFields && at <= text.size();) {
+      size_t next = text.find(' ', at);
+      if (next == std::string_view::npos) next = text.size();
+      std::string_view token = text.substr(at, next - at);
+      if (token.empty()) plain = false;
+      for (char c : token) plain = plain && !is_space(c);
+      tokens[count++] = token;
+      at = next + 1;
+    }
+    const Taught* taught = nullptr;
+    if (plain && count == kFields + 1) {
+      client.assign(tokens[1]);
+      auto group = st.clients.find(client);
+      if (group != st.clients.end() && decode_field(tokens[3], method) &&
+          decode_field(tokens[4], host) && decode_field(tokens[5], path) &&
+          decode_field(tokens[6], sni) && target_host(host, sni, target) &&
+          !named_host(st, target)) {
+        if (method == "CONNECT" || !sni.empty()) path.clear();
+        key.assign(target).append(1, '\n').append(path);
+        auto memo = st.memo.find(key);
+        Mask mask;
+        if (memo != st.memo.end()) {
+          mask = memo->second;
+        } else {
+          mask = categories(st, target, path, scratch);
+          if (st.memo.size() >= kMemo) st.memo.clear();
+          st.memo.emplace(key, mask);
+        }
+        auto found = st.answers.find({group->second, mask});
+        if (found != st.answers.end()) taught = &found->second;
+      }
+    }
+    if (!taught) {
+      leftovers.push_back(text);
+      continue;
+    }
+    out.append(tokens[0]).append(taught->words);
+    ++tally[taught->id];
+    if (taught->refusal) {
+      st.refused.append(client).append(1, '\t').append(target).append(1, '\t');
+      st.refused.append(std::to_string(taught->id)).append(1, '\n');
+    }
+  }
+}
+
+// answer(lines) -> (answers, leftovers, tally): ``lines`` are whole request lines, each ending
+// in a newline; ``answers`` the bytes to write for those answered here, ``leftovers`` the
+// others (without newline), ``tally`` {answer id: count}. Refusals given wait for
+// take_refusals. Only one thread may use a FastPath at a time.
+PyObject* fp_answer(FastPath* self, PyObject* arg) {
+  State* st = live(self);
+  if (!st) return nullptr;
+  char* data;
+  Py_ssize_t size;
+  if (PyBytes_AsStringAndSize(arg, &data, &size) < 0) return nullptr;
+  std::string out;
+  out.reserve(static_cast<size_t>(size));
+  std::vector<std::string_view> left;
+  std::unordered_map<int, Py_ssize_t> tally;
+  Py_BEGIN_ALLOW_THREADS
+  scan(*st, data, static_cast<size_t>(size), out, left, tally);
+  Py_END_ALLOW_THREADS
+  PyObject* answers = PyBytes_FromStringAndSize(out.data(), static_cast<Py_ssize_t>(out.size()));
+  PyObject* leftovers = PyList_New(static_cast<Py_ssize_t>(left.size()));
+  PyObject* counts = PyDict_New();
+  bool failed = !answers || !leftovers || !counts;
+  for (size_t i = 0; !failed && i < left.size(); ++i) {
+    PyObject* item = PyBytes_FromStringAndSize(left[i].data(), static_cast<Py_ssize_t>(left[i].size()));
+    failed = !item;
+    if (item) PyList_SET_ITEM(leftovers, static_cast<Py_ssize_t>(i), item);
+  }
+  for (const auto& [id, n] : tally) {
+    if (failed) break;
+    PyObject *key = PyLong_FromLong(id), *value = PyLong_FromSsize_t(n);
+    failed = !key || !value || PyDict_SetItem(counts, key, value) < 0;
+    Py_XDECREF(key);
+    Py_XDECREF(value);
+  }
+  if (failed) {
+    Py_XDECREF(answers);
+    Py_XDECREF(leftovers);
+    Py_XDECREF(counts);
+    return nullptr;
+  }
+  return Py_BuildValue("(NNN)", answers, leftovers, counts);
+}
+
+PyObject* fp_take_refusals(FastPath* self, PyObject*) {
+  State* st = live(self);
+  if (!st) return nullptr;
+  PyObject* out = PyBytes_FromStringAndSize(st->refused.data(),
+                                            static_cast<Py_ssize_t>(st->refused.size()));
+  if (out) st->refused.clear();
+  return out;
+}
+
+PyObject* fp_close(FastPath* self, PyObject*) {
+  release(self);
+  Py_RETURN_NONE;
+}
+
+PyMethodDef fp_methods[] = {
+    {"answer", reinterpret_cast<PyCFunction>(fp_answer), METH_O,
+     "answer(lines) -> (answers, leftovers, {answer id: count})"},
+    {"take_refusals", reinterpret_cast<PyCFunction>(fp_take_refusals), METH_NOARGS,
+     "take_refusals() -> b'client\\thost\\tanswer id\\n...' given since the last call"},
+    {"teach_client", reinterpret_cast<PyCFunction>(fp_teach_client), METH_VARARGS,
+     "teach_client(client: bytes, group: int): the group whose answers the client gets"},
+    {"teach_answer", reinterpret_cast<PyCFunction>(fp_teach_answer), METH_VARARGS,
+     "teach_answer(group, mask, id, words, refusal): the answer for a category mask"},
+    {"set_named", reinterpret_cast<PyCFunction>(fp_set_named), METH_O,
+     "set_named(hosts): hosts (and subdomains) always left to Python"},
+    {"clear_clients", reinterpret_cast<PyCFunction>(fp_clear_clients), METH_NOARGS,
+     "forget every client's group"},
+    {"clear_answers", reinterpret_cast<PyCFunction>(fp_clear_answers), METH_NOARGS,
+     "forget every answer taught"},
+    {"categories", reinterpret_cast<PyCFunction>(fp_categories), METH_VARARGS,
+     "categories(host, path) -> relevant mask, or None for a host left to Python"},
+    {"close", reinterpret_cast<PyCFunction>(fp_close), METH_NOARGS,
+     "release the index sections (answer() then raises ValueError)"},
+    {nullptr, nullptr, 0, nullptr}};
+
+PyTypeObject FastPathType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
+PyModuleDef module = {PyModuleDef_HEAD_INIT, "filtering._fastpath",
+                      "The filtering helper's compiled fast lane (see filtering/fastpath.py).",
+                      -1, nullptr, nullptr, nullptr, nullptr, nullptr};
+
+}  // namespace
+
+PyMODINIT_FUNC PyInit__fastpath(void) {
+  FastPathType.tp_name = "filtering._fastpath.FastPath";
+  FastPathType.tp_basicsize = sizeof(FastPath);
+  FastPathType.tp_flags = Py_TPFLAGS_DEFAULT;
+  FastPathType.tp_doc = "Answers already-decided request lines from the mapped index.";
+  FastPathType.tp_new = PyType_GenericNew;
+  FastPathType.tp_init = reinterpret_cast<initproc>(fp_init);
+  FastPathType.tp_dealloc = reinterpret_cast<destructor>(fp_dealloc);
+  FastPathType.tp_methods = fp_methods;
+  if (PyType_Ready(&FastPathType) < 0) return nullptr;
+  PyObject* m = PyModule_Create(&module);
+  if (!m) return nullptr;
+  Py_INCREF(&FastPathType);
+  if (PyModule_AddObject(m, "FastPath", reinterpret_cast<PyObject*>(&FastPathType)) < 0) {
+    Py_DECREF(&FastPathType);
+    Py_DECREF(m);
+    return nullptr;
+  }
+  return m;
+}
