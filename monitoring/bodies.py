@@ -12,14 +12,17 @@ from collections import deque
 from collections.abc import Callable
 
 log = logging.getLogger("carine.exporter")
-# The values a scrape gets were read at most REFRESH seconds before (a little more when the
-# machine is busy) when scrapes come more often than that; when they come less often (Prometheus:
-# every 15-60 s), the answers are made once per scrape, LEAD seconds before the next one is due.
-# Never more than MAX_AGE: past it a scrape makes its own answer.
+# Frequent scrapes (up to REFRESH + LEAD apart) get values remade every REFRESH seconds, so at
+# most about 2 x REFRESH old; sparser ones (Prometheus: every 15-60 s) get one making each, LEAD
+# seconds before the scrape is due. Never older than MAX_AGE: past it a scrape makes its own.
 REFRESH = 3.0
 LEAD = 1.0
 MAX_AGE = 10.0
 INTERVALS = 8  # the scrape interval is the shortest of the last this many
+# A making holds the GIL for milliseconds and, on busy cores, may be preempted holding it: a
+# scrape arriving then waits for it. With frequent scrapes the maker starts SETTLE seconds after
+# one (its answer written), as far as can be from the next.
+SETTLE = 0.05
 IDLE_AFTER = 600.0  # no scrape for this long: stop making answers nobody reads
 MAX_FORMATS = 8  # formats kept made ahead; others are made at each scrape
 GZIP_LEVEL = 1  # 1 ms instead of 5 (level 9) for ~190 KB, a third bigger
@@ -32,19 +35,21 @@ class Bodies:
 
     def __init__(self, render: Callable[[str], bytes], *, refresh: float = REFRESH,
                  max_age: float = MAX_AGE, idle_after: float = IDLE_AFTER,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 settle: float = SETTLE, clock: Callable[[], float] = time.monotonic) -> None:
         """``render``: the uncompressed answer for a content type, read now."""
         if not 0 < refresh < max_age < idle_after:
             raise ValueError("need 0 < refresh < max_age < idle_after")
         self.render, self.clock = render, clock
         self.refresh, self.max_age, self.idle_after = refresh, max_age, idle_after
+        self.settle = settle
         self.made: dict[Format, tuple[float, bytes]] = {}
         self.wanted: frozenset[Format] = frozenset()
         self.asked = -math.inf  # when a scrape last asked
         self.intervals: deque[float] = deque(maxlen=INTERVALS)  # between scrapes
         self.made_at = -math.inf  # when the maker last read the values
         self.lock = threading.Lock()  # one making at a time: the collectors are not reentrant
-        self.wake = threading.Event()
+        self.wake = threading.Event()  # a scrape after the maker fell idle
+        self.scraped = threading.Event()
 
     def get(self, content_type: str, zipped: bool) -> bytes:
         """The answer made ahead, or one made now if there is none young enough."""
@@ -52,6 +57,7 @@ class Bodies:
         if self.asked > -math.inf:
             self.intervals.append(now - self.asked)
         self.asked = now
+        self.scraped.set()
         entry = self.made.get((content_type, zipped))
         if entry is not None and now - entry[0] <= self.max_age:
             return entry[1]
@@ -109,6 +115,10 @@ class Bodies:
             if now < due or not self.wanted:  # look again soon: a scrape may change `due`
                 time.sleep(min(max(due - now, 0.0), self.refresh) or self.refresh)
                 continue
+            if min(self.intervals, default=math.inf) <= self.refresh + LEAD:
+                self.scraped.clear()  # frequent scrapes: wait for the next one to be answered
+                if self.scraped.wait(self.refresh + LEAD):
+                    time.sleep(self.settle)
             try:
                 self.make()
             except Exception:  # a scrape makes its own then, and says what is wrong

@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from appliance.errors import CarineError
 from appliance.wsgi import serve
+from monitoring.bodies import LEAD, MAX_AGE, REFRESH
 from monitoring.collect import ApplianceCollector, Paths
 from monitoring.exposition import MetricsApp, ProbeBlock
 from monitoring.probes import RESULTS
@@ -94,7 +95,12 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="carine-exporter", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="carine-exporter", description=__doc__,
+        epilog=f"Answers are made ahead of scrapes: every {REFRESH:g} s, just after a scrape, "
+               f"when scrapes are frequent; {LEAD:g} s before each expected scrape when they are "
+               f"further apart. A scrape never gets values read more than {MAX_AGE:g} s "
+               "before.")
     p.add_argument("--config", type=Path, required=True, help="the rendered monitoring.json")
     p.add_argument("--bind", default="0.0.0.0",  # noqa: S104 - nftables decides who reaches it
                    help="address to listen on")
