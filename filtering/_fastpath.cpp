@@ -33,6 +33,11 @@ constexpr int kFields = 6;       // client user method host path sni (then the a
 // Targets (host and path) whose categories are remembered: about half of a school's requests
 // repeat one seen shortly before. About 100 bytes each; dropped all at once when full.
 constexpr size_t kMemo = 32768;
+// Distinct hosts a client may add to its "recently blocked" list per take_refusals (about a
+// second): a page of them is all a person reads, while a device looping on blocked names
+// (malware, an app retrying) would otherwise cost a store write each. Every refusal is still
+// answered, and logged by Squid.
+constexpr size_t kListedPerClient = 20;
 
 struct GroupMask {
   int group;
@@ -72,6 +77,8 @@ struct State {
   std::unordered_map<GroupMask, Taught, GroupMaskHash> answers;
   std::unordered_set<std::string> named;  // hosts (and their subdomains) some layer names
   std::string refused;  // "client\thost\tanswer id\n" for each refusal since take_refusals
+  std::unordered_map<std::string, std::vector<std::string>> listed;  // client -> hosts, same
+  size_t unlisted = 0;  // refusals beyond kListedPerClient, since take_refusals
   std::unordered_map<std::string, Mask> memo;  // "host\npath" -> categories (same index)
   marisa::Agent agent;
 
@@ -457,6 +464,15 @@ void scan(State& st, const char* data, size_t size, std::string& out,
     out.append(tokens[0]).append(taught->words);
     ++tally[taught->id];
     if (taught->refusal) {
+      std::vector<std::string>& hosts = st.listed[client];
+      bool seen = false;
+      for (const auto& h : hosts) seen = seen || h == target;
+      if (seen) continue;  // listed already in this interval: the same row
+      if (hosts.size() >= kListedPerClient) {
+        ++st.unlisted;
+        continue;
+      }
+      hosts.push_back(target);
       st.refused.append(client).append(1, '\t').append(target).append(1, '\t');
       st.refused.append(std::to_string(taught->id)).append(1, '\n');
     }
@@ -508,9 +524,14 @@ PyObject* fp_answer(FastPath* self, PyObject* arg) {
 PyObject* fp_take_refusals(FastPath* self, PyObject*) {
   State* st = live(self);
   if (!st) return nullptr;
-  PyObject* out = PyBytes_FromStringAndSize(st->refused.data(),
-                                            static_cast<Py_ssize_t>(st->refused.size()));
-  if (out) st->refused.clear();
+  PyObject* out = Py_BuildValue("(y#n)", st->refused.data(),
+                                static_cast<Py_ssize_t>(st->refused.size()),
+                                static_cast<Py_ssize_t>(st->unlisted));
+  if (out) {
+    st->refused.clear();
+    st->listed.clear();
+    st->unlisted = 0;
+  }
   return out;
 }
 
@@ -523,7 +544,7 @@ PyMethodDef fp_methods[] = {
     {"answer", reinterpret_cast<PyCFunction>(fp_answer), METH_O,
      "answer(lines) -> (answers, leftovers, {answer id: count})"},
     {"take_refusals", reinterpret_cast<PyCFunction>(fp_take_refusals), METH_NOARGS,
-     "take_refusals() -> b'client\\thost\\tanswer id\\n...' given since the last call"},
+     "take_refusals() -> (b'client\\thost\\tanswer id\\n...', refusals not listed)"},
     {"teach_client", reinterpret_cast<PyCFunction>(fp_teach_client), METH_VARARGS,
      "teach_client(client: bytes, group: int): the group whose answers the client gets"},
     {"teach_answer", reinterpret_cast<PyCFunction>(fp_teach_answer), METH_VARARGS,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from filtering.answercache import AnswerCache, Site
 from filtering.config import FilterConfig, ZoneInfo
 from filtering.fastpath import FastLane
 from filtering.policy import Opening, Policy, Verdict, matching_domain
-from filtering.refusals import RefusalWriter
+from filtering.refusals import LISTED_PER_CLIENT, RefusalWriter
 
 log = logging.getLogger("carine.filter")
 IDENTITY_RECHECK = 0.05  # seconds between re-reads of the sessions for an unknown client
@@ -133,6 +134,9 @@ class Decider:
         # thread of their own: a commit per refusal would cost more than the decision itself.
         self.pending: dict[tuple[str, str], tuple[str, str, str, datetime]] = {}
         self.refusals = RefusalWriter(config.store)
+        self.listed: dict[str, int] = {}  # new hosts listed per client since the last flush
+        self.unlisted = 0
+        self.unlisted_told = -60.0
         self.refresh(force=True)
 
     def refresh(self, force: bool = False) -> datetime:
@@ -318,7 +322,14 @@ class Decider:
     def record(self, client: str, record: tuple[str, str, str, str], now: datetime) -> None:
         """Remember a refusal (host, category, reason, profile) for ``client``'s page."""
         # The client is in a filtered zone (an IPv4 subnet): no need to parse it again.
-        self.pending[(client, record[0])] = (*record[1:], now)
+        key = (client, record[0])
+        if key not in self.pending:
+            listed = self.listed.get(client, 0)
+            if listed >= LISTED_PER_CLIENT:
+                self.unlisted += 1
+                return
+            self.listed[client] = listed + 1
+        self.pending[key] = (*record[1:], now)
 
     def flush(self, wait: bool = True) -> None:
         """Hand the refusals seen since the last flush to the writer thread (the "recently
@@ -326,9 +337,23 @@ class Decider:
         if self.pending:
             self.refusals.submit(self.pending)
             self.pending = {}
+        self.listed.clear()
         self._take_lane_refusals()
+        self._tell_unlisted()
         if wait:
             self.refusals.wait()
+
+    def _tell_unlisted(self) -> None:
+        """Say, at most once a minute, how many refusals did not reach the lists."""
+        if self.lane is not None:
+            self.unlisted += self.lane.unlisted
+            self.lane.unlisted = 0
+        stamp = time.monotonic()
+        if self.unlisted and stamp >= self.unlisted_told + 60:
+            log.info("%d refusals not added to the recently blocked lists (more than %d new "
+                     "hosts a second from one device); all were refused", self.unlisted,
+                     LISTED_PER_CLIENT)
+            self.unlisted, self.unlisted_told = 0, stamp
 
     def _take_lane_refusals(self) -> None:
         if self.lane is not None:

@@ -43,6 +43,7 @@ class FastLane:
         self.answers: list[Answer] = []  # by the id the lane reports
         self._ids: dict[tuple[bytes, tuple[str, ...] | None], int] = {}
         self._clients = 0
+        self.unlisted = 0  # refusals beyond LISTED_PER_CLIENT (see refusals.py), not yet told
         self._stash: list[tuple[bytes, list[tuple[str, str, str]]]] = []
 
     @classmethod
@@ -94,7 +95,10 @@ class FastLane:
         return taken
 
     def _stash_refusals(self) -> None:
-        text: bytes = self.native.take_refusals()
+        text: bytes
+        unlisted: int
+        text, unlisted = self.native.take_refusals()
+        self.unlisted += unlisted
         if text:
             self._stash.append((text, [a.record[1:] if a.record is not None else ("-", "-", "-")
                                        for a in self.answers]))

@@ -28,6 +28,11 @@ LaneBatch = tuple[bytes, list[tuple[str, str, str]], datetime]
 
 
 CHUNK = 2_000  # rows per transaction: bounds the writer's memory whatever the flood
+# New hosts a device may add to its "recently blocked" list per flush (about a second): a page
+# of them is all a person reads, while a device looping on blocked names (malware, an app that
+# retries) would otherwise cost a store write each. Each refusal is still answered, and logged
+# by Squid; the compiled lane applies the same limit (kListedPerClient).
+LISTED_PER_CLIENT = 20
 
 
 def rows(batch: dict[Key, Refusal] | LaneBatch) -> Iterator[list[store.BlockRow]]:

@@ -27,14 +27,17 @@ from filtering.fastpath import FastLane, native_module
 from filtering.helper import open_index, serve
 from filtering.index import Index
 from filtering.policy import relevant_categories
+from filtering.refusals import LISTED_PER_CLIENT
 
 pytestmark = pytest.mark.unit
 
 SITE = Path(__file__).resolve().parents[3] / "examples" / "site.yaml"
 MONDAY_10H = datetime(2026, 11, 23, 10, 0)
-PUPILS = [f"10.30.{i // 250}.{i % 250 + 2}" for i in range(40)]  # zone pedago (eleve)
-STAFF = ["10.20.0.60", "10.20.1.7"]
-GUESTS = ["10.40.0.9"]
+# Zone pedago (eleve); enough of them that none reaches LISTED_PER_CLIENT new refusals in one
+# flush, so that both helpers list the same ones (the limit is tested on its own).
+PUPILS = [f"10.30.{i // 250}.{i % 250 + 2}" for i in range(400)]
+STAFF = [f"10.20.{i % 2}.{60 + i}" for i in range(10)]
+GUESTS = [f"10.40.0.{9 + i}" for i in range(5)]
 UNFILTERED = ["10.99.0.150"]
 TEACHER_ON_PUPIL_PC = PUPILS[3]  # a session with the teacher's profile on a pupils' address
 
@@ -95,7 +98,7 @@ def _targets(root: Path, rng: random.Random) -> list[tuple[str, str, str, str]]:
 
 
 def _lines(targets: list[tuple[str, str, str, str]], rng: random.Random, n: int) -> list[bytes]:
-    clients = PUPILS * 6 + STAFF + GUESTS + UNFILTERED
+    clients = PUPILS + STAFF + GUESTS + UNFILTERED * 5
     lines = []
     for _ in range(n):
         method, host, path, sni = rng.choice(targets)
@@ -206,6 +209,26 @@ def test_identified_user_keeps_their_own_answers(helpers: tuple[Any, Any]) -> No
     mine, theirs = teacher.pop(), pupil.pop()
     assert b"profile=enseignant" in mine and b"user=prof.lab" in mine
     assert b"profile=eleve" in theirs and b"user=" not in theirs
+
+
+def test_a_device_lists_a_page_of_refusals_a_second(ut1_subset: Path,
+                                                     helpers: tuple[Any, Any]) -> None:
+    """One device asking for many blocked hosts at once: every request is refused, the first
+    LISTED_PER_CLIENT new hosts of the interval reach its list, the rest are counted."""
+    (lane, clock, config), _ = helpers
+    rng = random.Random(3)
+    blocked = _entries(ut1_subset, "games", "domains", 60, rng)
+    device = "10.30.3.200"
+    clock.now += timedelta(seconds=2)
+    lane.flush()
+    lines = [f"{device} - CONNECT {host}:443 - -".encode() for host in blocked * 2]
+    answers = _run(lane, lines, 200_000)
+    assert len(answers) == len(lines) == 120
+    assert all(a.startswith(b"ERR ") for a in answers.values())
+    lane.flush()
+    listed = [r for r in _refusals(config) if r[0] == device]
+    assert 0 < len(listed) <= 2 * LISTED_PER_CLIENT  # the lane's and Python's, one each
+    assert len(listed) < len(set(blocked)) == 60  # the limit held
 
 
 _LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=8)
