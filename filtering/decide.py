@@ -166,8 +166,12 @@ class Decider:
             end = datetime.fromtimestamp(min(ends), now.tzinfo)
             until = end if until is None else min(until, end)
         self.cache.reset(now, until)
+        # Which group each address is in is forgotten too: at a session's end its address goes
+        # back to the zone's answers, while the login's other devices keep theirs.
+        self.cache.clients.clear()
         if self.lane is not None:  # it forgets with the cache, and learns the new policy's hosts
             self.lane.forget_answers()
+            self.lane.forget_clients()
             self.lane.set_named(self.policy.named)
 
     def _refresh_lists(self, now: datetime) -> None:
@@ -227,9 +231,6 @@ class Decider:
         self.identity.refresh()
         if self.identity.version != before:
             # A login or a logout: answers kept for an address may now be someone else's.
-            self.cache.clients.clear()
-            if self.lane is not None:
-                self.lane.forget_clients()
             self._reset(now)
 
     def who(self, client: str, zone: ZoneInfo, now: datetime) -> tuple[ZoneInfo, str | None]:

@@ -231,6 +231,28 @@ def test_a_device_lists_a_page_of_refusals_a_second(ut1_subset: Path,
     assert len(listed) < len(set(blocked)) == 60  # the limit held
 
 
+@pytest.mark.parametrize("which", [0, 1], ids=["lane", "python"])
+def test_a_session_that_ends_takes_its_rights_from_that_address_only(
+        helpers: tuple[Any, Any], which: int) -> None:
+    decider, clock, config = helpers[which]
+    first, second = "10.30.2.10", "10.30.2.11"  # two devices of one teacher, pupils' zone
+    conn = sessions.open_store(config.store)
+    for ip, lifetime in ((first, 60), (second, 8 * 3600)):
+        sessions.start(conn, method=Method.PORTAL, login="prof.two", profile="enseignant",
+                       ip=ip, mac=None, zone="pedago", now=clock.now.timestamp(),
+                       idle_timeout=900, lifetime=lifetime)
+    conn.close()
+    clock.now += timedelta(seconds=2)
+    lines = [f"{ip} - GET jeuxvideo.com / -".encode() for ip in (first, second)] * 3
+    before = _run(decider, lines, 300_000 + 10 * which)
+    assert all(b"user=prof.two" in a for a in before.values())
+    clock.now += timedelta(seconds=61)  # the first device's session reaches its end
+    after = _run(decider, lines, 400_000 + 10 * which)
+    for channel, answer in after.items():
+        mine = (int(channel) - 400_000 - 10 * which) % 2 == 1
+        assert (b"user=prof.two" in answer) == mine, (channel, answer)
+
+
 _LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=8)
 
 
