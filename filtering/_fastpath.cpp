@@ -31,8 +31,10 @@ namespace {
 using Mask = unsigned __int128;  // one bit per category that some decision can depend on
 constexpr int kFields = 6;       // client user method host path sni (then the acl's own args)
 // Targets (host and path) whose categories are remembered: about half of a school's requests
-// repeat one seen shortly before. About 100 bytes each; dropped all at once when full.
-constexpr size_t kMemo = 32768;
+// repeat one seen shortly before. Dropped all at once when their keys reach kMemoBytes (a URL
+// can be kilobytes long: the bound is on bytes, not entries).
+constexpr size_t kMemoBytes = 3 << 20;
+constexpr size_t kMemoEntryCost = 64;  // the node, hash slot and mask beside the key
 // Distinct hosts a client may add to its "recently blocked" list per take_refusals (about a
 // second): a page of them is all a person reads, while a device looping on blocked names
 // (malware, an app retrying) would otherwise cost a store write each. Every refusal is still
@@ -80,6 +82,7 @@ struct State {
   std::unordered_map<std::string, std::vector<std::string>> listed;  // client -> hosts, same
   size_t unlisted = 0;  // refusals beyond kListedPerClient, since take_refusals
   std::unordered_map<std::string, Mask> memo;  // "host\npath" -> categories (same index)
+  size_t memo_bytes = 0;
   marisa::Agent agent;
 
   ~State() {
@@ -253,8 +256,10 @@ void release(FastPath* self) {
 }
 
 void fp_dealloc(FastPath* self) {
+  PyTypeObject* type = Py_TYPE(self);  // a heap type: each instance holds a reference to it
   release(self);
-  Py_TYPE(self)->tp_free(reinterpret_cast<PyObject*>(self));
+  type->tp_free(reinterpret_cast<PyObject*>(self));
+  Py_DECREF(type);
 }
 
 State* live(FastPath* self) {
@@ -450,8 +455,12 @@ void scan(State& st, const char* data, size_t size, std::string& out,
           mask = memo->second;
         } else {
           mask = categories(st, target, path, scratch);
-          if (st.memo.size() >= kMemo) st.memo.clear();
+          if (st.memo_bytes >= kMemoBytes) {
+            st.memo.clear();
+            st.memo_bytes = 0;
+          }
           st.memo.emplace(key, mask);
+          st.memo_bytes += key.size() + kMemoEntryCost;
         }
         auto found = st.answers.find({group->second, mask});
         if (found != st.answers.end()) taught = &found->second;
@@ -561,7 +570,16 @@ PyMethodDef fp_methods[] = {
      "release the index sections (answer() then raises ValueError)"},
     {nullptr, nullptr, 0, nullptr}};
 
-PyTypeObject FastPathType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+PyType_Slot fp_slots[] = {
+    {Py_tp_doc, const_cast<char*>("Answers already-decided request lines from the mapped index.")},
+    {Py_tp_new, reinterpret_cast<void*>(PyType_GenericNew)},
+    {Py_tp_init, reinterpret_cast<void*>(fp_init)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(fp_dealloc)},
+    {Py_tp_methods, fp_methods},
+    {0, nullptr}};
+
+PyType_Spec fp_spec = {"filtering._fastpath.FastPath", sizeof(FastPath), 0, Py_TPFLAGS_DEFAULT,
+                       fp_slots};
 
 PyModuleDef module = {PyModuleDef_HEAD_INIT, "filtering._fastpath",
                       "The filtering helper's compiled fast lane (see filtering/fastpath.py).",
@@ -570,20 +588,11 @@ PyModuleDef module = {PyModuleDef_HEAD_INIT, "filtering._fastpath",
 }  // namespace
 
 PyMODINIT_FUNC PyInit__fastpath(void) {
-  FastPathType.tp_name = "filtering._fastpath.FastPath";
-  FastPathType.tp_basicsize = sizeof(FastPath);
-  FastPathType.tp_flags = Py_TPFLAGS_DEFAULT;
-  FastPathType.tp_doc = "Answers already-decided request lines from the mapped index.";
-  FastPathType.tp_new = PyType_GenericNew;
-  FastPathType.tp_init = reinterpret_cast<initproc>(fp_init);
-  FastPathType.tp_dealloc = reinterpret_cast<destructor>(fp_dealloc);
-  FastPathType.tp_methods = fp_methods;
-  if (PyType_Ready(&FastPathType) < 0) return nullptr;
   PyObject* m = PyModule_Create(&module);
   if (!m) return nullptr;
-  Py_INCREF(&FastPathType);
-  if (PyModule_AddObject(m, "FastPath", reinterpret_cast<PyObject*>(&FastPathType)) < 0) {
-    Py_DECREF(&FastPathType);
+  PyObject* type = PyType_FromSpec(&fp_spec);
+  if (!type || PyModule_AddObject(m, "FastPath", type) < 0) {
+    Py_XDECREF(type);
     Py_DECREF(m);
     return nullptr;
   }

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import marisa_trie  # type: ignore[import-not-found]  # no stubs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -251,6 +252,41 @@ def test_a_session_that_ends_takes_its_rights_from_that_address_only(
     for channel, answer in after.items():
         mine = (int(channel) - 400_000 - 10 * which) % 2 == 1
         assert (b"user=prof.two" in answer) == mine, (channel, answer)
+
+
+_FIELD = st.one_of(
+    st.sampled_from(["-", "GET", "CONNECT", "jeuxvideo.com", "WWW.JeuxVideo.com:443", "/",
+                     "/%2e%2E/x", "/banner/", "%", "%zz", "caf%C3%A9.fr", "198.18.1.1",
+                     "10.30.0.2", "10.20.0.60", "a..b", "x.fr.", "[::1]:443", "\u00e9t\u00e9"]),
+    st.text(alphabet="abc.-%:/_ \t0123456789\u00e9", max_size=12))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.lists(_FIELD, min_size=0, max_size=9), min_size=1, max_size=20))
+def test_any_line_gets_the_same_answer_from_both(helpers: tuple[Any, Any],
+                                                 lines: list[list[str]]) -> None:
+    """Whatever Squid (or anything writing to the helper's input) sends."""
+    (lane, _, _), (python, _, _) = helpers
+    encoded = [" ".join(fields).encode() for fields in lines]
+    assert _run(lane, encoded, 500_000) == _run(python, encoded, 500_000)
+
+
+def test_the_lane_refuses_what_is_not_an_index() -> None:
+    module = native_module()
+    assert module is not None
+    trie = memoryview(marisa_trie.Trie(["com.example."]).tobytes())
+    sets = memoryview(b"\0\0")
+    with pytest.raises(ValueError, match="marisa"):
+        module.FastPath(memoryview(b"not a trie at all, not at all"), sets, trie, sets, [1], [])
+    with pytest.raises(ValueError, match="does not compile"):
+        module.FastPath(trie, sets, trie, sets, [1], [("(unclosed", 1)])
+    lane = module.FastPath(trie, sets, trie, sets, [1], [("ban+er", 2)])
+    assert lane.categories("www.example.com", "/") == 1
+    assert lane.categories("example.org", "/banner/") == 2
+    lane.close()
+    with pytest.raises(ValueError, match="closed"):
+        lane.answer(b"1 10.30.0.2 - GET example.com / -\n")
 
 
 _LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=8)
