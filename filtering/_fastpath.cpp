@@ -121,27 +121,54 @@ bool decode_field(std::string_view token, std::string& out) {
   return true;
 }
 
-// A name made of labels [a-z0-9_-]{1,63} joined by dots, at most 253 long, not ending in a
-// digit: what filtering.names.normalise_domain returns unchanged (anything else goes to Python).
-bool plain_name(const std::string& host) {
-  if (host.empty() || host.size() > 253) return false;
-  char last = host.back();
-  if (last >= '0' && last <= '9') return false;
+// How filtering.names.normalise_domain sees a lowercase name without a final dot.
+enum class Name {
+  kOther,      // anything else: left to Python
+  kListed,     // labels [a-z0-9_-]{1,63} joined by dots, at most 253 long: returned unchanged
+  kMalformed,  // such labels, the last all digits, but not an IPv4 address: never listed
+};
+
+// A whole IPv4 address as filtering.names._IPV4 reads one: four octets 0-255, no leading zero.
+bool ipv4(std::string_view host) {
+  int octets = 0;
+  while (true) {
+    size_t dot = host.find('.');
+    std::string_view octet = host.substr(0, dot);
+    if (octet.empty() || octet.size() > 3 || (octet.size() > 1 && octet[0] == '0')) return false;
+    int value = 0;
+    for (char c : octet) {
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + (c - '0');
+    }
+    if (value > 255 || ++octets > 4) return false;
+    if (dot == std::string_view::npos) return octets == 4;
+    host.remove_prefix(dot + 1);
+  }
+}
+
+Name classify(const std::string& host) {
+  if (host.empty() || host.size() > 253) return Name::kOther;
   size_t label = 0;
+  bool digits = true;  // the current label is all digits
   for (char c : host) {
     if (c == '.') {
-      if (label == 0) return false;
+      if (label == 0) return Name::kOther;
       label = 0;
+      digits = true;
       continue;
     }
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    if (!ok || ++label > 63) return false;
+    bool digit = c >= '0' && c <= '9';
+    bool ok = (c >= 'a' && c <= 'z') || digit || c == '_' || c == '-';
+    if (!ok || ++label > 63) return Name::kOther;
+    digits = digits && digit;
   }
-  return label > 0;
+  if (label == 0) return Name::kOther;
+  // A numeric last label is never a TLD: the name must be a whole address.
+  return !digits || ipv4(host) ? Name::kListed : Name::kMalformed;
 }
 
 // The host that filtering.decide.target_host judges (the SNI, else the host; lowercase, no
-// port); false for what it treats with care: IPv6 literals, final dots, non-ASCII.
+// port, no final dots); false for IPv6 literals and non-ASCII names, left to Python.
 bool target_host(const std::string& host, const std::string& sni, std::string& out) {
   const std::string& name = sni.empty() ? host : sni;
   out.clear();
@@ -153,7 +180,8 @@ bool target_host(const std::string& host, const std::string& sni, std::string& o
   }
   if ((!out.empty() && out[0] == '[') || colons > 1) return false;
   if (colons == 1) out.resize(out.rfind(':'));
-  return plain_name(out);
+  while (!out.empty() && out.back() == '.') out.pop_back();
+  return true;
 }
 
 // filtering.names.strip_www: without a leading www. or wwwN. when a dot remains after it.
@@ -187,9 +215,8 @@ Mask prefixes(State& st, const marisa::Trie& trie, const uint16_t* sets, size_t 
   return found;
 }
 
-// The relevant categories of one request, as filtering.index.Index.lookup finds them.
-Mask categories(State& st, const std::string& host, const std::string& path,
-                std::string& scratch) {
+// The categories of a well-formed name's domain and URL entries.
+Mask listed(State& st, const std::string& host, const std::string& path, std::string& scratch) {
   // Domain entries: the labels reversed, then a dot (filtering.names.domain_key).
   scratch.clear();
   size_t end = host.size();
@@ -210,6 +237,14 @@ Mask categories(State& st, const std::string& host, const std::string& path,
     scratch += path.empty() ? std::string_view("/") : std::string_view(path);
     found |= prefixes(st, st.urls, st.url_sets, st.n_url_sets, scratch);
   }
+  return found;
+}
+
+// The relevant categories of one request, as filtering.index.Index.lookup finds them: a
+// malformed name has none of its own, but expressions still see its URL.
+Mask categories(State& st, const std::string& host, const std::string& path, Name name,
+                std::string& scratch) {
+  Mask found = name == Name::kListed ? listed(st, host, path, scratch) : 0;
   // Expressions, on host + path.
   scratch.assign(host).append(path);
   for (const auto& e : st.expressions) {
@@ -410,8 +445,9 @@ PyObject* fp_categories(FastPath* self, PyObject* args) {
   State* st = live(self);
   if (!st) return nullptr;
   std::string scratch, h(host);
-  if (!plain_name(h)) Py_RETURN_NONE;
-  return mask_to_long(categories(*st, h, path, scratch));
+  Name name = classify(h);
+  if (name == Name::kOther) Py_RETURN_NONE;
+  return mask_to_long(categories(*st, h, path, name, scratch));
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
@@ -440,13 +476,14 @@ void scan(State& st, const char* data, size_t size, std::string& out,
       at = next + 1;
     }
     const Taught* taught = nullptr;
+    Name name = Name::kOther;
     if (plain && count == kFields + 1) {
       client.assign(tokens[1]);
       auto group = st.clients.find(client);
       if (group != st.clients.end() && decode_field(tokens[3], method) &&
           decode_field(tokens[4], host) && decode_field(tokens[5], path) &&
           decode_field(tokens[6], sni) && target_host(host, sni, target) &&
-          !named_host(st, target)) {
+          (name = classify(target)) != Name::kOther && !named_host(st, target)) {
         if (method == "CONNECT" || !sni.empty()) path.clear();
         key.assign(target).append(1, '\n').append(path);
         auto memo = st.memo.find(key);
@@ -454,7 +491,7 @@ void scan(State& st, const char* data, size_t size, std::string& out,
         if (memo != st.memo.end()) {
           mask = memo->second;
         } else {
-          mask = categories(st, target, path, scratch);
+          mask = categories(st, target, path, name, scratch);
           if (st.memo_bytes >= kMemoBytes) {
             st.memo.clear();
             st.memo_bytes = 0;

@@ -91,6 +91,12 @@ def _targets(root: Path, rng: random.Random) -> list[tuple[str, str, str, str]]:
         host, _, path = url.partition("/")
         out += [("GET", host, "/" + path, "-"), ("GET", host, f"/{path}/deeper", "-"),
                 ("GET", f"www.{host}", "/" + path, "-"), ("CONNECT", f"{host}:443", "-", "-")]
+    for url in urls[:40]:  # their hosts as odd names: with www., a final dot, in upper case
+        host, _, path = url.partition("/")
+        out += [("GET", f"www.{host}", "/" + path, "-"), ("GET", f"{host}..", "/" + path, "-"),
+                ("CONNECT", f"{host.upper()}.:443", "-", "-")]
+    out += [("GET", h, "/arm6", "-") for h in ("1.2.3", "01.2.3.4", "256.1.1.1", "1.192.0.2.7",
+                                                 "host.abc1", "10.0.0.1", "0.0.0.0", "x.1")]
     out += [("GET", "192.0.2.7", "/", "-"), ("GET", "example.com.", "/", "-"),
             ("GET", "caf%C3%A9.fr", "/", "-"), ("GET", "xn--caf-dma.fr", "/%E9t%E9", "-"),
             ("GET", "[2001:db8::1]", "/", "-"), ("GET", "a..b.fr", "/", "-"),
@@ -316,6 +322,9 @@ def test_lane_finds_the_index_categories(data: st.DataObject,
     host = ".".join([*prefix, base])
     path = data.draw(st.sampled_from(["", "/", "/banner/x.gif", "/search?q=cache:x",
                                       "/a/b", "/ymsgr.exe"]))
+    if data.draw(st.booleans()):  # an address, or a name ending in digits
+        host = data.draw(st.sampled_from([host + ".7", "192.0.2.7", "1.192.0.2.7", "01.2.3.4",
+                                          f"{host}.abc1", "999.1.1.1"]))
     found = lane.native.categories(host, path)
     if found is None:  # a name the lane leaves to Python
         return
