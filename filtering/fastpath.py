@@ -89,7 +89,7 @@ class FastLane:
 
     def take_refusals(self) -> list[tuple[bytes, list[tuple[str, str, str]]]]:
         """The refusals given since the last call: each as the lane's text ("client\thost\tid"
-        lines) and (category, reason, profile) by answer id (see refusals.merge)."""
+        lines) and (category, reason, profile) by answer id (see refusals.rows)."""
         self._stash_refusals()
         taken, self._stash = self._stash, []
         return taken
