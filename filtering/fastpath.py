@@ -88,7 +88,7 @@ class FastLane:
         return result
 
     def take_refusals(self) -> list[tuple[bytes, list[tuple[str, str, str]]]]:
-        """The refusals given since the last call: each as the lane's text ("client\thost\tid"
+        """The refusals given since the last call: each as the lane's text ("client<TAB>host<TAB>id"
         lines) and (category, reason, profile) by answer id (see refusals.rows)."""
         self._stash_refusals()
         taken, self._stash = self._stash, []

@@ -92,10 +92,12 @@ def answer_batch(decider: Decider, batch: bytes, out: list[bytes], counters: Cou
     answers, leftovers, tally = lane.answer(batch)
     if answers:
         out.append(answers)
-    answered = counters.cached(lane.counted(tally), time.perf_counter() - started) \
-        if tally else 0
-    return answered + answer_lines(decider, leftovers, out, counters, now) if leftovers \
-        else answered
+    answered = 0
+    if tally:
+        answered = counters.cached(lane.counted(tally), time.perf_counter() - started)
+    if leftovers:
+        answered += answer_lines(decider, leftovers, out, counters, now)
+    return answered
 
 
 def answer_lines(decider: Decider, lines: list[bytes], out: list[bytes],

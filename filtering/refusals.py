@@ -72,7 +72,8 @@ class RefusalWriter:
 
     def submit(self, refusals: dict[Key, Refusal] | LaneBatch) -> None:
         """Queue ``refusals`` for writing (returns at once)."""
-        if not refusals or not refusals[0] if isinstance(refusals, tuple) else not refusals:
+        empty = not refusals[0] if isinstance(refusals, tuple) else not refusals
+        if empty:
             return
         with self._cond:
             self._waiting.append(refusals)
