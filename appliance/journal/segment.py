@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -72,7 +73,7 @@ def connect(path: Path, kind: str, day: date, *, create: bool = True,
                            timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout=30000")
     if create:
-        conn.execute("PRAGMA journal_mode=WAL")
+        _wal(conn)
         # A power cut may lose the last commits, never corrupt the chain (WAL + NORMAL).
         conn.execute("PRAGMA synchronous=NORMAL")
         if bulk:
@@ -89,6 +90,21 @@ def connect(path: Path, kind: str, day: date, *, create: bool = True,
                      (kind, day.isoformat()))
         conn.execute("COMMIT")
     return conn
+
+
+def _wal(conn: sqlite3.Connection, patience: float = 30.0) -> None:
+    """Switch a segment to WAL. When several writers create the same new segment at once,
+    SQLite answers the switch with "database is locked" at once, without waiting for the
+    busy timeout (to avoid a deadlock): try again, for as long as the busy timeout."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def is_sealed(conn: sqlite3.Connection) -> bool:
