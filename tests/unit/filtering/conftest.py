@@ -14,7 +14,9 @@ from filtering.index import Index, compile_lists
 from filtering.report import CompileReport
 from tests.conftest import in_ci
 
-UT1_SUBSET = Path(os.environ.get("CARINE_UT1_SUBSET", "/work/shared/data/ut1-subset.tar.xz"))
+# shared/ lies beside the clone (as in CI); CARINE_UT1_SUBSET points elsewhere if needed.
+_BESIDE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "ut1-subset.tar.xz"
+UT1_SUBSET = Path(os.environ.get("CARINE_UT1_SUBSET", str(_BESIDE)))
 
 Tree = dict[str, dict[str, str | bytes]]
 
