@@ -56,4 +56,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+# Squid runs the filtering helper as its user from this clone's .venv: say so now, not minutes
+# later when the lab or its tests stop on it.
+if [ "$(id -u)" -eq 0 ] && id proxy >/dev/null 2>&1 \
+    && ! runuser -u proxy -- test -r "$PWD/pyproject.toml"; then
+  echo "install: warning: Squid's user 'proxy' cannot read $PWD; the lab and its tests need a" \
+       "clone others can read (e.g. /opt/carine, not under /root)" >&2
+fi
 echo "install: ok (Debian packages present, .venv ready)"
