@@ -5,9 +5,11 @@ Every section forbids unknown keys so that a typo is reported instead of silentl
 from __future__ import annotations
 
 import re
-from typing import Annotated
+import types
+import typing
+from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,14}$")
 IFNAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$")
@@ -18,6 +20,30 @@ class Section(BaseModel):
     """Base of every part of the site file: immutable, strict about unknown keys."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_yes_no_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic takes true as 1: `vlan: yes` would silently become VLAN 1.
+        if info.field_name is None:
+            return value
+        wanted = cls.model_fields[info.field_name].annotation
+        items = value if isinstance(value, (list, tuple)) else ()
+        if (isinstance(value, bool) and _wants_int(wanted)) or (
+                get_origin(wanted) is tuple and any(isinstance(v, bool) for v in items)
+                and _wants_int(get_args(wanted)[0])):
+            raise ValueError("should be a number, not a yes/no (true/false) value")
+        return value
+
+
+def _wants_int(annotation: Any) -> bool:
+    """Whether a field typed ``annotation`` takes a number and no yes/no value."""
+    if get_origin(annotation) is Annotated:
+        return _wants_int(get_args(annotation)[0])
+    if get_origin(annotation) in (typing.Union, types.UnionType):
+        args = get_args(annotation)
+        return bool not in args and any(_wants_int(arg) for arg in args)
+    return annotation is int
 
 
 def _check_name(value: str) -> str:

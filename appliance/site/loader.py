@@ -6,6 +6,7 @@ semantics."""
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +23,32 @@ Loc = tuple[str | int, ...]
 def load_site(path: Path) -> Site:
     """Parse and validate the site file at ``path``; raise ``SiteInvalid`` listing all problems."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise CarineError(f"cannot read site file {path}: {exc.strerror}",
                           "give the path of a site.yaml (see examples/)") from exc
-    except UnicodeDecodeError as exc:
-        raise CarineError(f"{path} is not UTF-8 text", "save the site file as UTF-8") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:  # the file is there but is no site: a bad site (exit 2)
+        line = data[:exc.start].count(b"\n") + 1
+        raise SiteInvalid(str(path), [Problem(
+            "", f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            "save the site file as UTF-8 (not Latin-1, not a binary file)", line=line)]) from None
     return parse_site(text, str(path))
 
 
 def parse_site(text: str, source: str = "site.yaml") -> Site:
     """Parse site YAML text; ``source`` names it in messages."""
     try:
+        too_deep = _too_deep(text)
+        if too_deep is not None:  # PyYAML composes recursively: it would overflow the stack
+            raise SiteInvalid(source, [Problem(
+                "", f"the YAML nests more than {MAX_DEPTH} levels deep",
+                "a site file nests a few levels only: look for unclosed [ or {",
+                line=too_deep)])
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        raise SiteInvalid(source, [_yaml_problem(exc)]) from None
+        raise SiteInvalid(source, [_yaml_problem(exc, text)]) from None
     if root is None or not isinstance(root, yaml.MappingNode):
         raise SiteInvalid(source, [Problem("", "the site file must be a YAML mapping",
                                            "start from examples/site.yaml", line=1)])
@@ -45,7 +57,7 @@ def parse_site(text: str, source: str = "site.yaml") -> Site:
         duplicates = _index_lines(root, (), lines)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:  # composed, but not constructible: unknown tag, unhashable key
-        raise SiteInvalid(source, [_yaml_problem(exc)]) from None
+        raise SiteInvalid(source, [_yaml_problem(exc, text)]) from None
     except RecursionError:  # an anchor used inside itself: `a: &x [*x]`
         raise SiteInvalid(source, [Problem("", "a YAML alias refers to the node that contains it",
                                            "site files need no recursive anchors",
@@ -53,12 +65,68 @@ def parse_site(text: str, source: str = "site.yaml") -> Site:
     try:
         site = Site.model_validate(data)
     except ValidationError as exc:
-        problems = duplicates + [_pydantic_problem(err, lines) for err in exc.errors()]
+        errors = _without_echoes(exc.errors())
+        problems = duplicates + [_hinted(_pydantic_problem(err, lines)) for err in errors]
         raise SiteInvalid(source, problems) from None
-    problems = duplicates + [_locate(p, lines) for p in site_problems(site)]
+    problems = duplicates + [_hinted(_locate(p, lines)) for p in site_problems(site)]
     if problems:
         raise SiteInvalid(source, problems)
     return site
+
+
+MAX_DEPTH = 64
+_OPEN = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
+         yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+_CLOSE = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where the nesting passes ``MAX_DEPTH``, if it does (the scanner is iterative)."""
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, _OPEN):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return int(token.start_mark.line) + 1
+        elif isinstance(token, _CLOSE):
+            depth -= 1
+    return None
+
+
+def _without_echoes(errors: list[Any]) -> list[Any]:
+    """Drop "too short" on a list whose items were refused: it only echoes the items' errors."""
+    refused = {tuple(err["loc"][:-1]) for err in errors if err["loc"] and
+               isinstance(err["loc"][-1], int)}
+    return [err for err in errors if not (err["type"] == "too_short" and
+                                          tuple(err["loc"]) in refused)]
+
+
+def _hinted(problem: Problem) -> Problem:
+    """Give a problem without a hint of its own the reference text of its field."""
+    if problem.hint is not None:
+        return problem
+    doc = _field_doc(problem.path)
+    hint = f"expected: {doc}" if doc else "see the site reference (carine reference)"
+    return Problem(problem.path, problem.message, hint, problem.line)
+
+
+def _field_doc(path: str) -> str | None:
+    """The docstring of the field at ``path`` (``zones[0].vlan``), if the model has one."""
+    model: Any = Site
+    doc: str | None = None
+    for part in re.findall(r"[^.\[\]]+", path):
+        if part.isdigit():
+            continue
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            if model is not None and isinstance(getattr(model, "__args__", None), tuple):
+                continue  # a key of a mapping (profile names): stay on the value's model
+            return doc if fields is None else None
+        field = fields[part]
+        doc = " ".join((field.description or "").split()) or None
+        nested = _models_in(field.annotation)
+        model = nested[0] if nested else None
+    return doc
 
 
 def _first_alias_line(text: str) -> int | None:
@@ -68,9 +136,13 @@ def _first_alias_line(text: str) -> int | None:
     return None
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> Problem:
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> Problem:
     mark = getattr(exc, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character: located by offset only
+        line = text[:exc.position].count("\n") + 1
+        return Problem("", f"invalid YAML: character U+{exc.character:04X} is not allowed",
+                       "remove the control character (a site file is plain text)", line=line)
     what = getattr(exc, "problem", None) or str(exc)
     return Problem("", f"invalid YAML: {what}", "check indentation and quoting", line=line)
 
@@ -128,6 +200,11 @@ def _pydantic_problem(err: Any, lines: dict[Loc, int]) -> Problem:
         close = difflib.get_close_matches(key, _all_field_names(), n=1)
         hint = f"did you mean {close[0]!r}?" if close else "remove it (see the site reference)"
         return Problem(_path(loc), f"unknown key {key!r}", hint, _line_of(loc, lines))
+    if kind == "invalid_key":  # a YAML key that is a number, yes/no or empty
+        where = _path(loc[:-1])
+        return Problem(where, f"key {value!r} is not a name",
+                       "keys are words such as zones or vlan: remove it, or quote it",
+                       _line_of(loc[:-1], lines))
     if kind == "missing":
         return Problem(_path(loc), "required key is missing", "add it (see examples/site.yaml)",
                        _line_of(loc, lines))

@@ -8,6 +8,7 @@ import re
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Interface
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field
 
@@ -22,6 +23,15 @@ from appliance.site.zones import Zone
 def _check_uai(value: str) -> str:
     if not re.fullmatch(r"[0-9]{7}[A-Z]", value):
         raise ValueError(f"{value!r} is not a UAI: 7 digits then a capital letter, e.g. 0691234X")
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)  # the Wi-Fi schedules and the journal load it; refuse it here, not there
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a time zone, e.g. Europe/Paris or "
+                         "America/Cayenne") from None
     return value
 
 
@@ -44,7 +54,7 @@ class School(Section):
     """ecole, college or lycee."""
     academie: Line = Field(min_length=1, max_length=60)
     """Académie the school belongs to (labels metrics, chooses the supervision)."""
-    timezone: str = "Europe/Paris"
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "Europe/Paris"
     """Time zone for schedules and logs."""
 
 

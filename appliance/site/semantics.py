@@ -61,7 +61,8 @@ def _zones_unique(site: Site) -> Iterator[Problem]:
             yield Problem(f"zones[{i}].name", f"zone name {zone.name!r} is already used by "
                           f"zones[{seen_names[zone.name]}]", "zone names must be unique")
         seen_names.setdefault(zone.name, i)
-        if zone.vlan in seen_vlans:
+        vlan_taken = zone.vlan in seen_vlans
+        if vlan_taken:
             yield Problem(f"zones[{i}].vlan", f"VLAN {zone.vlan} is already used by "
                           f"zones[{seen_vlans[zone.vlan]}]", "each zone needs its own VLAN id")
         seen_vlans.setdefault(zone.vlan, i)
@@ -69,9 +70,10 @@ def _zones_unique(site: Site) -> Iterator[Problem]:
         if len(ifname) > 15:
             yield Problem(f"zones[{i}].interface", f"interface name {ifname!r} is longer "
                           "than 15 characters", "shorten lan.trunk or set interface:")
-        if ifname in seen_ifs:
+        # Two zones on one default trunk.VLAN interface are the VLAN problem above, told once.
+        if ifname in seen_ifs and not (vlan_taken and zone.interface is None):
             yield Problem(f"zones[{i}].interface", f"interface {ifname} already carries "
-                          f"zones[{seen_ifs[ifname]}]")
+                          f"zones[{seen_ifs[ifname]}]", "each zone needs an interface of its own")
         seen_ifs.setdefault(ifname, i)
     networks: list[tuple[str, IPv4Network]] = [
         (f"zones[{i}].subnet", z.subnet) for i, z in enumerate(site.zones)

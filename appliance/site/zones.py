@@ -8,7 +8,7 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from appliance.site.base import InterfaceName, Name, Port, Section, check_line
 
@@ -56,6 +56,30 @@ def _check_comment(value: str) -> str:
     return value
 
 
+LEASE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 1}
+
+
+def _lease_text(value: object) -> object:
+    # `lease: 3600` is a YAML number: take it as seconds, as dnsmasq does.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _check_lease(value: str) -> str:
+    seconds = int(value.rstrip("smhd")) * LEASE_UNITS[value.lstrip("0123456789")]
+    if not 120 <= seconds <= 365 * 86400:  # dnsmasq's floor is 2 minutes
+        raise ValueError(f"lease {value} is outside 2 minutes to 365 days")
+    return value
+
+
+def _require_prefix(value: object) -> object:
+    # ipaddress reads "10.30.0.0" as a /32 network: say what is missing instead of "too small".
+    if isinstance(value, str) and "/" not in value:
+        raise ValueError(f"{value!r} has no prefix length: write e.g. {value}/24")
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f"{value!r} is a number, not a network such as 10.30.0.0/24")
+    return value
+
+
 class Dhcp(Section):
     """The DHCP pool the appliance serves in a zone."""
 
@@ -63,7 +87,8 @@ class Dhcp(Section):
     """First address handed out."""
     end: IPv4Address
     """Last address handed out."""
-    lease: str = Field(default="8h", pattern=r"^[0-9]+[smhd]?$")
+    lease: Annotated[str, BeforeValidator(_lease_text), Field(pattern=r"^[0-9]+[smhd]?$"),
+                     AfterValidator(_check_lease)] = "8h"
     """Lease time, dnsmasq style: 3600, 45m, 8h, 1d."""
 
 
@@ -89,7 +114,7 @@ class Zone(Section):
     """admin, staff, pedagogical, guest or management."""
     vlan: int = Field(ge=1, le=4094)
     """802.1Q VLAN id (1-4094), unique per site."""
-    subnet: IPv4Network
+    subnet: Annotated[IPv4Network, BeforeValidator(_require_prefix)]
     """The zone's IPv4 network, e.g. 10.30.0.0/22."""
     address: IPv4Address | None = None
     """The appliance's address in the zone (the clients' gateway); default: first host."""

@@ -251,6 +251,30 @@ BAD_SITES = [
                  id="filtered-zone-without-filtering"),
     pytest.param(Bad("a: &x [*x]\n", "", "refers to the node that contains it"),
                  id="yaml-recursive-alias"),
+    # --- found by the foundation audit: each of these was accepted, crashed or was unclear
+    pytest.param(Bad("zones: " + "[" * 2000 + "]" * 2000 + "\n", "", "nests more than 64 levels",
+                     line=1), id="yaml-nested-too-deep"),
+    pytest.param(Bad(replaced("  academie: Lyon\n", "  academie: Ly\x00on\n"), "",
+                     "U+0000 is not allowed", line=line_of(LYCEE_TEXT, "academie: Lyon")),
+                 id="yaml-nul-character"),
+    pytest.param(Bad(replaced("school:\n", "1: one\nschool:\n"), "", "key 1 is not a name",
+                     hint="keys are words"), id="key-is-a-number"),
+    pytest.param(Bad(replaced("    vlan: 20\n", "    vlan: yes\n"), "zones[1].vlan",
+                     "not a yes/no", hint="VLAN id (1-4094)"), id="vlan-yes-is-not-1"),
+    pytest.param(Bad(edited(put("zones[0].allow[0].ports", [True])), "zones[0].allow[0].ports",
+                     "not a yes/no"), id="port-true-is-not-1"),
+    pytest.param(Bad(edited(put("zones[0].vlan", 10**30)), "zones[0].vlan",
+                     "less than or equal to 4094", hint="VLAN id (1-4094)"), id="vlan-huge"),
+    pytest.param(Bad(edited(put("zones[0].subnet", "10.10.0.0")), "zones[0].subnet",
+                     "has no prefix length"), id="subnet-without-prefix"),
+    pytest.param(Bad(edited(put("zones[0].subnet", "2001:db8::/64")), "zones[0].subnet",
+                     "not a valid IPv4 network"), id="subnet-ipv6"),
+    pytest.param(Bad(edited(put("dns.upstreams", ["2001:db8::53"])), "dns.upstreams[0]",
+                     "not a valid IPv4 address"), id="upstream-ipv6"),
+    pytest.param(Bad(edited(put("zones[0].dhcp.lease", "99999999999999h")), "zones[0].dhcp.lease",
+                     "outside 2 minutes to 365 days"), id="dhcp-lease-huge"),
+    pytest.param(Bad(edited(put("school.timezone", "Europe/Paris\nallow all")),
+                     "school.timezone", "is not a time zone"), id="timezone-unknown"),
 ]
 
 
@@ -277,6 +301,33 @@ def test_every_problem_has_a_line(case: Bad) -> None:
     for problem in caught.value.problems:
         assert problem.line is not None and problem.line >= 1, str(problem)
         assert f"(line {problem.line})" in caught.value.report()
+
+
+@pytest.mark.parametrize("case", BAD_SITES)
+def test_every_problem_has_a_hint(case: Bad) -> None:
+    with pytest.raises(SiteInvalid) as caught:
+        parse_site(case.text)
+    for problem in caught.value.problems:
+        assert problem.hint, str(problem)
+
+
+def test_a_refused_item_is_not_echoed_as_an_empty_list() -> None:
+    # pydantic also says "at least 1 item" once the only item is refused: noise, not a problem.
+    with pytest.raises(SiteInvalid) as caught:
+        parse_site(edited(put("dns.upstreams", ["2001:db8::53"])))
+    assert [p.path for p in caught.value.problems] == ["dns.upstreams[0]"]
+
+
+def test_a_duplicated_vlan_is_reported_once() -> None:
+    with pytest.raises(SiteInvalid) as caught:
+        parse_site(edited(put("zones[1].vlan", 10)))
+    assert [p.path for p in caught.value.problems] == ["zones[1].vlan"]
+
+
+def test_a_lease_in_seconds_may_be_a_number() -> None:
+    site = parse_site(edited(put("zones[0].dhcp.lease", 3600)))
+    dhcp = site.zones[0].dhcp
+    assert dhcp is not None and dhcp.lease == "3600"
 
 
 def test_lines_point_at_the_offending_key() -> None:
@@ -359,11 +410,27 @@ def test_load_site_missing_file_is_a_carine_error(tmp_path: Path) -> None:
     assert caught.value.exit_code == 1
 
 
-def test_load_site_not_utf8_is_a_carine_error(tmp_path: Path) -> None:
+def test_load_site_not_utf8_is_a_bad_site_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes(LYCEE_TEXT.encode("latin-1", errors="replace"))
-    with pytest.raises(CarineError, match="not UTF-8"):
+    with pytest.raises(SiteInvalid) as caught:
         load_site(path)
+    [problem] = caught.value.problems
+    assert "not UTF-8" in problem.message and problem.hint
+    assert problem.line == line_of(LYCEE_TEXT, "é")
+    assert caught.value.exit_code == 2
+
+
+def test_load_site_binary_garbage_is_a_bad_site(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.yaml"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(SiteInvalid, match="problem"):
+        load_site(path)
+
+
+def test_load_site_directory_is_a_carine_error(tmp_path: Path) -> None:
+    with pytest.raises(CarineError, match="cannot read site file"):
+        load_site(tmp_path)
 
 
 # --- model behaviour ----------------------------------------------------------------------------
