@@ -86,5 +86,12 @@ def read_manifest(root: Path) -> dict[str, object]:
         raise CarineError(f"{root} is not a rendered tree (no {MANIFEST})",
                           "render one first: carine render SITE --root DIR") from None
     except (OSError, ValueError) as exc:
-        raise CarineError(f"cannot read {path}: {exc}") from exc
+        raise CarineError(f"cannot read {path}: {exc}",
+                          "render the tree again: carine render SITE --root DIR") from exc
+    files = data.get("files") if isinstance(data, dict) else None
+    if not (isinstance(data, dict) and isinstance(data.get("layout"), dict)
+            and isinstance(files, dict)
+            and all(isinstance(f, dict) and "service" in f for f in files.values())):
+        raise CarineError(f"{path} is not a CARINE manifest (no layout or files list)",
+                          "render the tree again: carine render SITE --root DIR")
     return data

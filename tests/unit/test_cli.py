@@ -143,3 +143,59 @@ def test_reference_prints_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     out, _ = capsys.readouterr()
     assert "| `uai` |" in out
     assert "#### `zones[].dhcp`" in out
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage" * 50, b"zones: " + b"[" * 3000],
+                         ids=["binary", "nested-too-deep"])
+def test_validate_nasty_bytes_is_a_bad_site(
+    content: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "nasty.yaml"
+    path.write_bytes(content)
+    assert main(["validate", str(path)]) == 2
+    _, err = capsys.readouterr()
+    assert "Traceback" not in err
+    assert "(line 1)" in err and "hint:" in err
+
+
+def _tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    root = tmp_path / "tree"
+    assert main(["render", str(EXAMPLES / "ecole.yaml"), "--root", str(root)]) == 0
+    capsys.readouterr()
+    return root
+
+
+def test_check_a_tree_missing_a_file_fails_that_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _tree(tmp_path, capsys)
+    (root / "etc/squid/squid.conf").unlink()
+    # No real tool here: the missing file is found before any tool runs.
+    monkeypatch.setattr("appliance.render.check.load_services", lambda: [_Silent("squid")])
+    assert main(["check", "--root", str(root)]) == 1
+    out, _ = capsys.readouterr()
+    assert "FAIL squid      files listed in etc/carine/rendered.json" in out
+    assert "missing: etc/squid/squid.conf" in out
+
+
+@pytest.mark.parametrize("manifest", ["{bad", "[1]", "{}", '{"layout": {}, "files": {}}'])
+def test_check_a_tree_with_a_broken_manifest(
+    manifest: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _tree(tmp_path, capsys)
+    (root / MANIFEST).write_text(manifest, encoding="utf-8")
+    assert main(["check", "--root", str(root)]) == 1
+    _, err = capsys.readouterr()
+    assert "Traceback" not in err
+    assert str(root / MANIFEST) in err
+    assert "hint: render the tree again" in err
+
+
+class _Silent:
+    """A service whose tool is never reached (its file is missing)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def check(self, tree: Path, layout: object) -> list[object]:
+        raise AssertionError("no tool may run on a partial set of files")
