@@ -5,19 +5,22 @@ semantics."""
 
 from __future__ import annotations
 
-import difflib
-import re
 from pathlib import Path
-from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from appliance.errors import CarineError, Problem, SiteInvalid
+from appliance.site.messages import (
+    Loc,
+    hinted,
+    line_of,
+    dotted,
+    pydantic_problem,
+    without_echoes,
+)
 from appliance.site.model import Site
 from appliance.site.semantics import site_problems
-
-Loc = tuple[str | int, ...]
 
 
 def load_site(path: Path) -> Site:
@@ -65,10 +68,10 @@ def parse_site(text: str, source: str = "site.yaml") -> Site:
     try:
         site = Site.model_validate(data)
     except ValidationError as exc:
-        errors = _without_echoes(exc.errors())
-        problems = duplicates + [_hinted(_pydantic_problem(err, lines)) for err in errors]
+        errors = without_echoes(exc.errors())
+        problems = duplicates + [hinted(pydantic_problem(err, lines)) for err in errors]
         raise SiteInvalid(source, problems) from None
-    problems = duplicates + [_hinted(_locate(p, lines)) for p in site_problems(site)]
+    problems = duplicates + [hinted(_locate(p, lines)) for p in site_problems(site)]
     if problems:
         raise SiteInvalid(source, problems)
     return site
@@ -91,42 +94,6 @@ def _too_deep(text: str) -> int | None:
         elif isinstance(token, _CLOSE):
             depth -= 1
     return None
-
-
-def _without_echoes(errors: list[Any]) -> list[Any]:
-    """Drop "too short" on a list whose items were refused: it only echoes the items' errors."""
-    refused = {tuple(err["loc"][:-1]) for err in errors if err["loc"] and
-               isinstance(err["loc"][-1], int)}
-    return [err for err in errors if not (err["type"] == "too_short" and
-                                          tuple(err["loc"]) in refused)]
-
-
-def _hinted(problem: Problem) -> Problem:
-    """Give a problem without a hint of its own the reference text of its field."""
-    if problem.hint is not None:
-        return problem
-    doc = _field_doc(problem.path)
-    hint = f"expected: {doc}" if doc else "see the site reference (carine reference)"
-    return Problem(problem.path, problem.message, hint, problem.line)
-
-
-def _field_doc(path: str) -> str | None:
-    """The docstring of the field at ``path`` (``zones[0].vlan``), if the model has one."""
-    model: Any = Site
-    doc: str | None = None
-    for part in re.findall(r"[^.\[\]]+", path):
-        if part.isdigit():
-            continue
-        fields = getattr(model, "model_fields", None)
-        if fields is None or part not in fields:
-            if model is not None and isinstance(getattr(model, "__args__", None), tuple):
-                continue  # a key of a mapping (profile names): stay on the value's model
-            return doc if fields is None else None
-        field = fields[part]
-        doc = " ".join((field.description or "").split()) or None
-        nested = _models_in(field.annotation)
-        model = nested[0] if nested else None
-    return doc
 
 
 def _first_alias_line(text: str) -> int | None:
@@ -156,7 +123,7 @@ def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> list[Probl
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in seen:
-                problems.append(Problem(_path((*loc, key)), f"key {key!r} is given twice",
+                problems.append(Problem(dotted((*loc, key)), f"key {key!r} is given twice",
                                         "keep one", line=key_node.start_mark.line + 1))
             seen.add(key)
             problems += _index_lines(value_node, (*loc, key), lines)
@@ -167,83 +134,8 @@ def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> list[Probl
     return problems
 
 
-def _path(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
-def _line_of(loc: Loc, lines: dict[Loc, int]) -> int | None:
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
-
-
 def _locate(problem: Problem, lines: dict[Loc, int]) -> Problem:
     loc: list[str | int] = []
     for part in problem.path.replace("]", "").replace("[", ".").split("."):
         loc.append(int(part) if part.isdigit() else part)
-    return Problem(problem.path, problem.message, problem.hint, _line_of(tuple(loc), lines))
-
-
-def _pydantic_problem(err: Any, lines: dict[Loc, int]) -> Problem:
-    loc: Loc = tuple(p for p in err["loc"] if p != "[key]")
-    kind, message = err["type"], str(err["msg"])
-    value = err.get("input")
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        close = difflib.get_close_matches(key, _all_field_names(), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "remove it (see the site reference)"
-        return Problem(_path(loc), f"unknown key {key!r}", hint, _line_of(loc, lines))
-    if kind == "invalid_key":  # a YAML key that is a number, yes/no or empty
-        where = _path(loc[:-1])
-        return Problem(where, f"key {value!r} is not a name",
-                       "keys are words such as zones or vlan: remove it, or quote it",
-                       _line_of(loc[:-1], lines))
-    if kind == "missing":
-        return Problem(_path(loc), "required key is missing", "add it (see examples/site.yaml)",
-                       _line_of(loc, lines))
-    message = message.removeprefix("Value error, ")
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool) and \
-            repr(value) not in message:
-        message = f"{message} (got {value!r})"
-    return Problem(_path(loc), message, _hint_for(kind), _line_of(loc, lines))
-
-
-def _hint_for(kind: str) -> str | None:
-    hints = {
-        "ip_v4_network": "write a network with its prefix length, e.g. 10.30.0.0/22, "
-                         "with no host bits set",
-        "ip_v4_address": "write an IPv4 address, e.g. 10.30.0.1",
-        "ip_v4_interface": "write an address with its prefix length, e.g. 203.0.113.10/29",
-        "string_pattern_mismatch": "see the site reference for the expected format",
-        "enum": None,
-        "literal_error": None,
-    }
-    return hints.get(kind)
-
-
-def _all_field_names() -> list[str]:
-    names: set[str] = set()
-    todo: list[type[BaseModel]] = [Site]
-    seen: set[type[BaseModel]] = set()
-    while todo:
-        model = todo.pop()
-        if model in seen:
-            continue
-        seen.add(model)
-        for name, field in model.model_fields.items():
-            names.add(name)
-            todo += _models_in(field.annotation)
-    return sorted(names)
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in getattr(annotation, "__args__", ()) for m in _models_in(arg)]
+    return Problem(problem.path, problem.message, problem.hint, line_of(tuple(loc), lines))

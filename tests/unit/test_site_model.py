@@ -318,6 +318,14 @@ def test_a_refused_item_is_not_echoed_as_an_empty_list() -> None:
     assert [p.path for p in caught.value.problems] == ["dns.upstreams[0]"]
 
 
+def test_a_misspelt_required_key_is_reported_once() -> None:
+    # Not also as "required key is missing": the typo's hint already names the key.
+    with pytest.raises(SiteInvalid) as caught:
+        parse_site(edited(rename("zones[1].subnet", "subent")))
+    [problem] = caught.value.problems
+    assert (problem.path, problem.hint) == ("zones[1].subent", "did you mean 'subnet'?")
+
+
 def test_a_duplicated_vlan_is_reported_once() -> None:
     with pytest.raises(SiteInvalid) as caught:
         parse_site(edited(put("zones[1].vlan", 10)))
