@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from appliance.errors import CarineError, Problem, SiteInvalid
 from appliance.site.messages import (
     Loc,
+    dotted,
     hinted,
     line_of,
-    dotted,
     pydantic_problem,
     without_echoes,
 )

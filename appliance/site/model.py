@@ -103,7 +103,9 @@ class Dns(Section):
 class Ntp(Section):
     """Time service (D-NET-3; timestamps of connection logs depend on it, D-LOG-1)."""
 
-    servers: tuple[Host, ...] = Field(default=("0.fr.pool.ntp.org", "1.fr.pool.ntp.org"))
+    # At least one: with none, chrony serves no time and the logs' timestamps drift (D-LOG-1).
+    servers: tuple[Host, ...] = Field(default=("0.fr.pool.ntp.org", "1.fr.pool.ntp.org"),
+                                      min_length=1)
     """Upstream NTP servers (names or addresses)."""
 
 

@@ -273,6 +273,8 @@ BAD_SITES = [
                      "not a valid IPv4 address"), id="upstream-ipv6"),
     pytest.param(Bad(edited(put("zones[0].dhcp.lease", "99999999999999h")), "zones[0].dhcp.lease",
                      "outside 2 minutes to 365 days"), id="dhcp-lease-huge"),
+    pytest.param(Bad(edited(put("ntp.servers", [])), "ntp.servers", "at least 1 item",
+                     hint="Upstream NTP servers"), id="ntp-no-server"),
     pytest.param(Bad(edited(put("school.timezone", "Europe/Paris\nallow all")),
                      "school.timezone", "is not a time zone"), id="timezone-unknown"),
 ]
