@@ -8,7 +8,7 @@ PACKAGES=(
   nftables dnsmasq-base squid-openssl chrony busybox iproute2 procps
   curl openssl ca-certificates iputils-ping bind9-dnsutils prometheus python3 python3-venv make
   freeradius freeradius-python3 freeradius-utils eapoltest
-  hostapd wpasupplicant conntrack
+  hostapd wpasupplicant conntrack openssh-client
   g++ python3-dev libmarisa-dev libpcre2-dev
 )
 

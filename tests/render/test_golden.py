@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from appliance.render import Layout, render_files
+from appliance.render.layout import PROGRAMS
 from appliance.site import load_site
 from tests.conftest import EXAMPLES, REPO, in_ci
 
@@ -95,6 +96,8 @@ def test_rendered_files_refer_to_system_paths_only() -> None:
     # The golden trees must read as installed: no path of the machine that rendered them.
     for example in EXAMPLE_SITES:
         for path, content in rendered(example).items():
+            # The installed prefix may share its start with a clone in /opt/carine.
+            content = content.replace(str(PROGRAMS.parent), "<installed>")
             assert str(REPO) not in content, path
             assert "/tmp/" not in content, path
 
