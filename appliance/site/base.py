@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import types
 import typing
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -23,27 +24,35 @@ class Section(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_yes_no_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        # pydantic takes true as 1: `vlan: yes` would silently become VLAN 1.
+    def _no_number_in_disguise(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic takes true as 1 and a number as an address: `vlan: yes` would silently
+        # become VLAN 1, `gateway: yes` 0.0.0.1 and `gateway: 167772161` 10.0.0.1.
         if info.field_name is None:
             return value
         wanted = cls.model_fields[info.field_name].annotation
-        items = value if isinstance(value, (list, tuple)) else ()
-        if (isinstance(value, bool) and _wants_int(wanted)) or (
-                get_origin(wanted) is tuple and any(isinstance(v, bool) for v in items)
-                and _wants_int(get_args(wanted)[0])):
-            raise ValueError("should be a number, not a yes/no (true/false) value")
+        each = get_args(wanted)[0] if get_origin(wanted) is tuple else wanted
+        values = value if get_origin(wanted) is tuple and isinstance(value, list) else [value]
+        for one in values:
+            if isinstance(one, bool) and _wants(each, (int,)):
+                raise ValueError("should be a number, not a yes/no (true/false) value")
+            if isinstance(one, int) and _wants(each, _ADDRESSES):
+                shown = str(one).lower() if isinstance(one, bool) else repr(one)
+                raise ValueError(f"{shown} is not an address: write it as e.g. 10.30.0.1 "
+                                 "(a network as 10.30.0.0/22)")
         return value
 
 
-def _wants_int(annotation: Any) -> bool:
-    """Whether a field typed ``annotation`` takes a number and no yes/no value."""
+_ADDRESSES = (IPv4Address, IPv4Interface, IPv4Network)
+
+
+def _wants(annotation: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether a field typed ``annotation`` takes one of ``kinds`` (and no yes/no value)."""
     if get_origin(annotation) is Annotated:
-        return _wants_int(get_args(annotation)[0])
+        return _wants(get_args(annotation)[0], kinds)
     if get_origin(annotation) in (typing.Union, types.UnionType):
         args = get_args(annotation)
-        return bool not in args and any(_wants_int(arg) for arg in args)
-    return annotation is int
+        return bool not in args and any(_wants(arg, kinds) for arg in args)
+    return annotation in kinds
 
 
 def _check_name(value: str) -> str:

@@ -20,6 +20,7 @@ from appliance.site.messages import (
     without_echoes,
 )
 from appliance.site.model import Site
+from appliance.site.salvage import Salvage
 from appliance.site.semantics import site_problems
 
 
@@ -70,6 +71,11 @@ def parse_site(text: str, source: str = "site.yaml") -> Site:
     except ValidationError as exc:
         errors = without_echoes(exc.errors())
         problems = duplicates + [hinted(pydantic_problem(err, lines)) for err in errors]
+        # The well-formed rest still gets the checks across fields: every problem in one run.
+        salvage = Salvage(data)
+        rest = salvage.site(list(exc.errors()))
+        if rest is not None:
+            problems += [hinted(_locate(p, lines)) for p in salvage.problems(rest, site_problems)]
         raise SiteInvalid(source, problems) from None
     problems = duplicates + [hinted(_locate(p, lines)) for p in site_problems(site)]
     if problems:

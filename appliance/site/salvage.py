@@ -1,0 +1,158 @@
+"""After a shape error, the site without the parts pydantic refused, so that the checks across
+fields (overlaps, VLANs, D-NET-1) still run and one run reports every problem of the file."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from appliance.errors import Problem
+from appliance.site.messages import Loc, dotted
+from appliance.site.model import Site
+
+ROUNDS = 8
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "site.yaml"
+_PATH_IN_TEXT = re.compile(r"[a-z_]+(?:\.[a-z_]+|\[\d+\])*\[\d+\](?:\.[a-z_]+|\[\d+\])*")
+
+
+class Salvage:
+    """Cut refused parts out of a copy of the data, remembering list items by their place in
+    the file, until the rest validates; then say the cross-field problems in the file's terms."""
+
+    def __init__(self, data: Any) -> None:
+        self.data = copy.deepcopy(data)
+        self.removed: dict[Loc, set[int]] = {}  # list (file numbering) -> items cut from it
+        self.cuts: list[Loc] = []  # file numbering
+        self.names: set[str] = set()  # zones cut out: what else names them is not reported
+
+    def site(self, errors: list[Any]) -> Site | None:
+        """The site without every part an error points at, or None if a required part is bad."""
+        for _ in range(ROUNDS):
+            cuts = {self._existing(tuple(err["loc"])) for err in errors}
+            cuts = {cut[:_last_index(cut) + 1] for cut in cuts}  # a list item goes whole
+            if () in cuts:
+                return None
+            # Deepest and last first, so that no cut moves the place of another.
+            for cut in sorted(cuts, key=_order, reverse=True):
+                if not any(other != cut and _within(cut, other) for other in cuts):
+                    self._cut(cut)
+            try:
+                return Site.model_validate(self.data)
+            except ValidationError as exc:
+                errors = list(exc.errors())
+        return None
+
+    def problems(self, site: Site, check: Callable[[Site], list[Problem]]) -> list[Problem]:
+        """``check``'s problems on the salvaged site, located in the file; those that only
+        follow from a cut (a reference to a zone cut out, a part cut) are left out."""
+        kept = []
+        for problem in check(site):
+            loc = self._in_file(_parse(problem.path))
+            if any(_within(loc, cut) or _within(cut, loc) for cut in self.cuts):
+                continue
+            message = _PATH_IN_TEXT.sub(self._retell, problem.message)
+            named = self.names | {dotted(cut) for cut in self.cuts}
+            if any(re.search(rf"(?<![\w.\[]){re.escape(name)}(?![\w\[])", message)
+                   for name in named):
+                continue
+            kept.append(Problem(dotted(loc), message, problem.hint, problem.line))
+        return kept
+
+    def _cut(self, cut: Loc) -> None:
+        parent = self._node(cut[:-1])
+        item = parent[cut[-1]]
+        stand_in = _example_value(cut)
+        if stand_in is not None and not isinstance(cut[-1], int):
+            # A required value outside any list: the example's stands in, never reported.
+            parent[cut[-1]] = stand_in
+            self.cuts.append(self._in_file(cut))
+            return
+        if cut[:-1] == ("zones",) and isinstance(item, dict) and isinstance(item.get("name"), str):
+            self.names.add(item["name"])
+        file_loc = self._in_file(cut)
+        del parent[cut[-1]]
+        if isinstance(cut[-1], int):
+            self.removed.setdefault(file_loc[:-1], set()).add(int(file_loc[-1]))
+        self.cuts.append(file_loc)
+
+    def _existing(self, loc: Loc) -> Loc:
+        """The part of ``loc`` present in the data (union tags and missing keys dropped)."""
+        node, out = self.data, []
+        for part in loc:
+            if not _has(node, part):
+                continue
+            node = node[part]
+            out.append(part)
+        return tuple(out)
+
+    def _node(self, loc: Loc) -> Any:
+        node = self.data
+        for part in loc:
+            node = node[part]
+        return node
+
+    def _in_file(self, loc: Loc) -> Loc:
+        """``loc`` in the salvaged data, numbered as in the file."""
+        out: list[str | int] = []
+        for part in loc:
+            if isinstance(part, int):
+                gone = self.removed.get(tuple(out), set())
+                index, left = -1, part
+                while left >= 0:
+                    index += 1
+                    if index not in gone:
+                        left -= 1
+                part = index
+            out.append(part)
+        return tuple(out)
+
+    def _retell(self, match: re.Match[str]) -> str:
+        return dotted(self._in_file(_parse(match.group(0))))
+
+
+def _parse(path: str) -> Loc:
+    return tuple(int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", path))
+
+
+def _within(loc: Loc, outer: Loc) -> bool:
+    return loc[:len(outer)] == outer
+
+
+def _last_index(loc: Loc) -> int:
+    """Where the last list index of ``loc`` is (its length - 1 without one)."""
+    return max((i for i, part in enumerate(loc) if isinstance(part, int)), default=len(loc) - 1)
+
+
+def _order(loc: Loc) -> tuple[tuple[int, int, str], ...]:
+    return tuple((1, part, "") if isinstance(part, int) else (0, 0, part) for part in loc)
+
+
+def _has(node: Any, part: str | int) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
+@cache
+def _example() -> Any:
+    try:
+        return yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+def _example_value(loc: Loc) -> Any:
+    """The value at ``loc`` in the example site, if it has one outside any list."""
+    node = _example()
+    for part in loc:
+        if isinstance(part, int) or not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return copy.deepcopy(node)
