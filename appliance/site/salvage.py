@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from appliance.errors import Problem
-from appliance.site.messages import Loc, dotted
+from appliance.site.messages import Loc, all_field_names, dotted
 from appliance.site.model import Site
 
 ROUNDS = 8
@@ -30,7 +30,7 @@ class Salvage:
         self.data = copy.deepcopy(data)
         self.removed: dict[Loc, set[int]] = {}  # list (file numbering) -> items cut from it
         self.cuts: list[Loc] = []  # file numbering
-        self.names: set[str] = set()  # zones cut out: what else names them is not reported
+        self.names: set[str] = set()  # named in a part cut out: what else names them is moot
 
     def site(self, errors: list[Any]) -> Site | None:
         """The site without every part an error points at, or None if a required part is bad."""
@@ -67,15 +67,13 @@ class Salvage:
 
     def _cut(self, cut: Loc) -> None:
         parent = self._node(cut[:-1])
-        item = parent[cut[-1]]
+        self.names |= _names_in(parent[cut[-1]])
         stand_in = _example_value(cut)
         if stand_in is not None and not isinstance(cut[-1], int):
             # A required value outside any list: the example's stands in, never reported.
             parent[cut[-1]] = stand_in
             self.cuts.append(self._in_file(cut))
             return
-        if cut[:-1] == ("zones",) and isinstance(item, dict) and isinstance(item.get("name"), str):
-            self.names.add(item["name"])
         file_loc = self._in_file(cut)
         del parent[cut[-1]]
         if isinstance(cut[-1], int):
@@ -156,3 +154,20 @@ def _example_value(loc: Loc) -> Any:
             return None
         node = node[part]
     return copy.deepcopy(node)
+
+
+def _names_in(node: Any) -> set[str]:
+    """The names a part of the site gives (a zone's name, a profile's key): other parts that
+    refer to them would be reported as unknown once the part is cut."""
+    if isinstance(node, list):
+        return {name for item in node for name in _names_in(item) if not isinstance(item, list)}
+    if not isinstance(node, dict):
+        return set()
+    names = {key for key in node if isinstance(key, str) and key not in _fields()}
+    name = node.get("name")
+    return names | ({name} if isinstance(name, str) else set())
+
+
+@cache
+def _fields() -> frozenset[str]:
+    return frozenset(all_field_names())
