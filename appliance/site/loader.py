@@ -56,6 +56,11 @@ def parse_site(text: str, source: str = "site.yaml") -> Site:
     if root is None or not isinstance(root, yaml.MappingNode):
         raise SiteInvalid(source, [Problem("", "the site file must be a YAML mapping",
                                            "start from examples/site.yaml", line=1)])
+    if _expanded_size(root) > MAX_VALUES:  # aliases of aliases: a "billion laughs"
+        raise SiteInvalid(source, [Problem(
+            "", f"the YAML expands to more than {MAX_VALUES:,} values through its aliases",
+            "a site file needs few aliases (*name), if any: write the values out",
+            line=_first_alias_line(text))])
     lines: dict[Loc, int] = {}
     try:
         duplicates = _index_lines(root, (), lines)
@@ -100,6 +105,34 @@ def _too_deep(text: str) -> int | None:
         elif isinstance(token, _CLOSE):
             depth -= 1
     return None
+
+
+MAX_VALUES = 100_000
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the document holds once every alias is expanded (each node counted
+    once per place it appears), without expanding: a node's size is computed once."""
+    size: dict[int, int] = {}
+    todo: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while todo:
+        node, children_done = todo.pop()
+        kids = _children(node)
+        if children_done:
+            size[id(node)] = 1 + sum(size.get(id(kid), 0) for kid in kids)
+        elif id(node) not in size:
+            size[id(node)] = 0  # a node inside itself counts nothing more (reported later)
+            todo.append((node, True))
+            todo += [(kid, False) for kid in kids if id(kid) not in size]
+    return size[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _first_alias_line(text: str) -> int | None:

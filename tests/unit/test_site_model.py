@@ -107,6 +107,11 @@ class Bad:
     line: int | None = None
 
 
+# Nine levels of ten aliases each: 10^9 values once expanded, a few hundred bytes of text.
+LAUGHS = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9))
+
+
 def _bad_yaml(old: str, new: str, marker: str) -> Bad:
     text = replaced(old, new)
     return Bad(text, "", "invalid YAML", "indentation", line=line_of(text, marker))
@@ -257,6 +262,8 @@ BAD_SITES = [
                  id="filtered-zone-without-filtering"),
     pytest.param(Bad("a: &x [*x]\n", "", "refers to the node that contains it"),
                  id="yaml-recursive-alias"),
+    pytest.param(Bad(LAUGHS, "", "expands to more than 100,000 values", line=2),
+                 id="yaml-billion-laughs"),
     # --- found by the foundation audit: each of these was accepted, crashed or was unclear
     pytest.param(Bad("zones: " + "[" * 2000 + "]" * 2000 + "\n", "", "nests more than 64 levels",
                      line=1), id="yaml-nested-too-deep"),

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from appliance.errors import Problem, SiteInvalid
 from appliance.site import parse_site
-from tests.unit.test_site_model import drop, edited, lycee, put
+from tests.unit.test_site_model import drop, edited, lycee, put, replaced
 
 pytestmark = pytest.mark.unit
 
@@ -97,3 +97,9 @@ def test_any_damage_is_reported_located_and_hinted(damage: list[tuple[str, Any]]
         assert bad.problems
         for problem in bad.problems:
             assert problem.line is not None and problem.hint, str(problem)
+
+
+def test_a_site_may_still_use_a_few_aliases() -> None:
+    text = replaced("  - name: staff", "  - &staff\n    name: staff") + "spare: *staff\n"
+    found = problems(text)
+    assert [p.message for p in found] == ["unknown key 'spare'"], shown(found)
