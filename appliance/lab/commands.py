@@ -18,7 +18,7 @@ from pathlib import Path
 
 from appliance.errors import CarineError
 from appliance.lab import build, daemons, netns
-from appliance.lab.state import LabState, alive, rss_mib, stop_all
+from appliance.lab.state import LabState, Proc, alive, rss_mib, start_time, stop_all
 from appliance.lab.topology import (
     HOST_LINK,
     LAB_DIR,
@@ -95,6 +95,12 @@ def down(quiet: bool = False) -> None:
     _require_root()
     state = LabState.load(STATE)
     stop_all(state.procs)
+    # What runs in our namespaces without a record: a daemon started just before a crash, its
+    # children, a shell left by `lab exec`. A deleted namespace would not stop them.
+    present = netns.namespaces()
+    stop_all([Proc("straggler", ns, pid, started, []) for ns in state.namespaces
+              if ns.startswith(PREFIX) and ns in present for pid in netns.pids(ns)
+              if (started := start_time(pid)) is not None])
     for link in state.host_links:
         if link.startswith(PREFIX) and netns.link_exists(link):
             netns.ip("link", "del", link)

@@ -25,6 +25,12 @@ def namespaces() -> set[str]:
     return {line.split()[0] for line in out.splitlines() if line.strip()}
 
 
+def pids(ns: str) -> list[int]:
+    """The processes living in namespace ``ns`` (ours: nothing else enters a carine- one)."""
+    out = ip("netns", "pids", ns, check=False).stdout
+    return [int(word) for word in out.split() if word.isdigit()]
+
+
 def add_ns(ns: str) -> None:
     if ns not in namespaces():
         ip("netns", "add", ns)

@@ -12,9 +12,9 @@ import pytest
 
 from appliance.lab import commands, netns
 from appliance.lab.driver import LabDriver
-from appliance.lab.state import LabState, alive
+from appliance.lab.state import LabState, Proc, alive, start_time
 from appliance.lab.topology import HOST_LINK, LAB_DIR
-from appliance.run import run
+from appliance.run import run, spawn
 from tests.lab.conftest import SITE
 
 pytestmark = pytest.mark.lab
@@ -81,3 +81,23 @@ def test_down_cleans_up_after_a_crash_half_way_through_up(lab_session) -> None:
     netns.add_ns("carine-wan")
     commands.down(quiet=True)
     assert _leftovers() == []
+
+
+def test_down_stops_what_runs_unrecorded_in_a_lab_namespace(lab_session, tmp_path: Path) -> None:
+    commands.down(quiet=True)
+    # A crash between starting a daemon and recording its PID: it runs in our namespace only.
+    state = LabState(LAB_DIR / "state.json", site=str(SITE))
+    state.intend("namespaces", "carine-wan")
+    netns.add_ns("carine-wan")
+    pid = spawn(["ip", "netns", "exec", "carine-wan", "sleep", "600"], logfile=tmp_path / "log")
+    netns.wait_for("the unrecorded process in carine-wan", lambda: pid in netns.pids("carine-wan"))
+    started = start_time(pid)
+    assert started is not None
+    sleeper = Proc("sleep", "wan", pid, started, [])
+    try:
+        commands.down(quiet=True)
+        assert not alive(sleeper)
+        assert _leftovers() == []
+    finally:
+        if alive(sleeper):  # the test's own process, by its PID
+            os.kill(pid, signal.SIGKILL)
