@@ -25,7 +25,7 @@ from appliance.lab.topology import (
     PREFIX,
     plan,
 )
-from appliance.site import load_site
+from appliance.site import Purpose, load_site
 
 STATE = LAB_DIR / "state.json"
 LOCK = LAB_DIR.with_name("carine-lab.lock")  # beside the lab folder, which down removes
@@ -79,7 +79,10 @@ def up(site_path: Path) -> LabState:
     clock.lap("clients leased")
     # The 802.1X corner (appliance/lab/wifi.py) names its own nodes, when it is up.
     nodes = {**lab.nodes(), **state.info.get("wifi_nodes", {})}
-    state.info.update({"ca": str(ca_dir / "ca.pem"), "nodes": nodes})
+    # The node the usage text shows: a pupil's PC, filtered, where the lab is most telling.
+    pupils = [c.node for c in lab.clients if c.zone.purpose == Purpose.PEDAGOGICAL]
+    example = (pupils or [c.node for c in lab.clients] or ["appliance"])[0]
+    state.info.update({"ca": str(ca_dir / "ca.pem"), "nodes": nodes, "example": example})
     state.ready = True
     state.save()
     return state
@@ -151,12 +154,13 @@ def status() -> int:
 def usage(state: LabState) -> str:
     nodes = ", ".join(state.info.get("nodes", {}))
     host = state.info.get("host")
+    node = state.info.get("example", "pedago-1")
     lines = [
         f"CARINE lab is up for {state.site}.",
         f"  nodes: {nodes}",
-        "  enter a node:  carine lab exec pedago-1 -- bash",
-        "  try:           carine lab exec pedago-1 -- curl -s http://www.example.org/",
-        f"                carine lab exec pedago-1 -- curl -s --cacert {state.info.get('ca')} "
+        f"  enter a node:  carine lab exec {node} -- bash",
+        f"  try:           carine lab exec {node} -- curl -s http://www.example.org/",
+        f"                carine lab exec {node} -- curl -s --cacert {state.info.get('ca')} "
         "https://www.education.gouv.fr/",
         "  proxy log:     /run/carine-lab/log/squid/access.log",
         "  state & logs:  /run/carine-lab/",

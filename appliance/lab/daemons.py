@@ -246,6 +246,9 @@ def start_clients(state: LabState, plan: Plan) -> None:
         argv += [f"--tcp={p}" for p in CLIENT_TCP_PORTS]
         _start(state, "services", client.node, client.ns, argv,
                env={"PYTHONPATH": _source_root()})
+        if client.static_address is not None:
+            _configure_static(client, leases)
+            continue
         _start(state, "udhcpc", client.node, client.ns,
                ["busybox", "udhcpc", "-f", "-i", "eth0", "-s", str(script), "-t", "30",
                 "-T", "1", "-A", "1", "-x", f"hostname:{client.node}"],
@@ -255,6 +258,17 @@ def start_clients(state: LabState, plan: Plan) -> None:
     from appliance.lab.wifi import start_wifi  # the 802.1X corner, after RADIUS and DHCP
 
     start_wifi(state, plan)
+
+
+def _configure_static(client: Client, leases: Path) -> None:
+    """What a technician types on a device of a zone without DHCP; recorded like a lease."""
+    address, zone = client.static_address, client.zone
+    gateway = zone.gateway()
+    netns.in_ns(client.ns, ["ip", "addr", "replace", f"{address}/{zone.subnet.prefixlen}",
+                            "dev", "eth0"])
+    netns.in_ns(client.ns, ["ip", "route", "replace", "default", "via", str(gateway)])
+    (leases / client.ns).write_text(f"ip={address} mask={zone.subnet.prefixlen} "
+                                    f"router={gateway} dns={gateway} static=yes\n")
 
 
 def _leased(leases: Path, client: Client) -> Callable[[], bool]:

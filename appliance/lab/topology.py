@@ -81,6 +81,14 @@ class Client:
         # The appliance-side end of the veth; VLAN ids keep it unique and under 15 characters.
         return f"p{self.zone.vlan}-{self.index}"
 
+    @property
+    def static_address(self) -> IPv4Address | None:
+        """A zone without DHCP (switches, access points) is configured by hand: its clients
+        take addresses from the top of the subnet, below the host link's last address."""
+        if self.zone.dhcp is not None:
+            return None
+        return self.zone.subnet.broadcast_address - 1 - self.index
+
 
 @dataclass(frozen=True)
 class Plan:

@@ -101,3 +101,26 @@ def test_down_stops_what_runs_unrecorded_in_a_lab_namespace(lab_session, tmp_pat
     finally:
         if alive(sleeper):  # the test's own process, by its PID
             os.kill(pid, signal.SIGKILL)
+
+
+def test_the_ecole_example_comes_up_too(lab_session) -> None:
+    # The small school: three zones, one of them (switches, access points) without DHCP.
+    ecole = SITE.with_name("ecole.yaml")
+    with commands._locked():
+        state = commands.up(ecole)
+        try:
+            assert state.ready and commands.healthy(state)
+            lab = LabDriver()
+            assert lab.lease("classes-1")["ip"].startswith("10.30.0.")
+            # No pool in mgmt: its device is set by hand, as a technician would.
+            assert lab.lease("mgmt-1")["ip"] == "10.99.0.29"
+            assert lab.lease("mgmt-1")["static"] == "yes"
+            assert "exec classes-1 --" in commands.usage(state)
+            page = lab.curl("classes-1", "http://www.example.org/")
+            assert page.ok, page.output()
+            assert not lab.curl("mgmt-1", "http://www.example.org/").ok  # internet: none
+            assert not lab.probe("classes-1", "tcp", str(lab.address("direction-1")), 22).ok
+            answer = lab.exec("mgmt-1", ["dig", "+short", "+time=2", "www.example.org"])
+            assert answer.ok and answer.stdout.strip(), answer.output()  # the appliance's DNS
+        finally:
+            commands.down(quiet=True)
