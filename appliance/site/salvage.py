@@ -7,6 +7,7 @@ import copy
 import re
 from collections.abc import Callable
 from functools import cache
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,13 @@ from appliance.site.messages import Loc, all_field_names, dotted
 from appliance.site.model import Site
 
 ROUNDS = 8
+# Problems of the addressing core are kept after a cut (the filters below drop the echoes);
+# those of the services are checked against zones, RADIUS clients and access points, so any
+# cut there could have caused them: they wait for the next run.
+CORE = ("school", "uplink", "dns", "ntp", "lan", "zones")
+RELATED = ("zones", "radius", "wifi")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "site.yaml"
+_ADDRESS_IN_TEXT = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![\d.]\d)")
 _PATH_IN_TEXT = re.compile(r"[a-z_]+(?:\.[a-z_]+|\[\d+\])*\[\d+\](?:\.[a-z_]+|\[\d+\])*")
 
 
@@ -31,6 +38,7 @@ class Salvage:
         self.removed: dict[Loc, set[int]] = {}  # list (file numbering) -> items cut from it
         self.cuts: list[Loc] = []  # file numbering
         self.names: set[str] = set()  # named in a part cut out: what else names them is moot
+        self.ranges: set[IPv4Network] = set()  # addressed in a part cut out: likewise
 
     def site(self, errors: list[Any]) -> Site | None:
         """The site without every part an error points at, or None if a required part is bad."""
@@ -57,10 +65,17 @@ class Salvage:
             loc = self._in_file(_parse(problem.path))
             if any(_within(loc, cut) or _within(cut, loc) for cut in self.cuts):
                 continue
+            if loc and loc[0] not in CORE and \
+                    any(cut[0] in (*RELATED, loc[0]) for cut in self.cuts):
+                continue  # e.g. "this access point is no RADIUS client" once a client is cut
             message = _PATH_IN_TEXT.sub(self._retell, problem.message)
             named = self.names | {dotted(cut) for cut in self.cuts}
             if any(re.search(rf"(?<![\w.\[]){re.escape(name)}(?![\w\[])", message)
                    for name in named):
+                continue
+            # "10.99.0.21 is not in a management zone" once that zone is cut: a consequence.
+            if any(net.overlaps(cut) for net in _networks(_ADDRESS_IN_TEXT.findall(message))
+                   for cut in self.ranges):
                 continue
             kept.append(Problem(dotted(loc), message, problem.hint, problem.line))
         return kept
@@ -69,6 +84,7 @@ class Salvage:
         parent = self._node(cut[:-1])
         self.names |= _names_in(parent[cut[-1]])
         stand_in = _example_value(cut)
+        self.ranges |= _networks(_strings_in(parent[cut[-1]]) + _strings_in(stand_in))
         if stand_in is not None and not isinstance(cut[-1], int):
             # A required value outside any list: the example's stands in, never reported.
             parent[cut[-1]] = stand_in
@@ -171,3 +187,22 @@ def _names_in(node: Any) -> set[str]:
 @cache
 def _fields() -> frozenset[str]:
     return frozenset(all_field_names())
+
+
+def _strings_in(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [text for value in node.values() for text in _strings_in(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in _strings_in(value)]
+    return [node] if isinstance(node, str) else []
+
+
+def _networks(texts: list[str]) -> set[IPv4Network]:
+    """The IPv4 addresses and networks among ``texts`` (an address as its /32)."""
+    found = set()
+    for text in texts:
+        try:
+            found.add(IPv4Network(text.strip(), strict=False))
+        except ValueError:
+            continue
+    return found

@@ -54,6 +54,12 @@ def test_nothing_is_reported_that_only_follows_from_a_part_set_aside() -> None:
     opening = {"to": "staff", "proto": "tcp", "ports": [22], "comment": "ssh to staff"}
     found = problems(edited(put("zones[1].vlan", "twenty"), put("zones[0].allow", [opening])))
     assert [p.path for p in found] == ["zones[1].vlan"], shown(found)
+    # The management zone set aside: its access points are not "outside a management zone".
+    found = problems(edited(put("zones[4].vlan", "ninety-nine")))
+    assert [p.path for p in found] == ["zones[4].vlan"], shown(found)
+    # A RADIUS client set aside: the access points are not "no RADIUS client".
+    found = problems(edited(put("radius.clients[0].network", "bornes")))
+    assert [p.path for p in found] == ["radius.clients[0].network"], shown(found)
     # A required uplink value set aside: no "static uplink needs a gateway" echo.
     found = problems(edited(put("uplink.gateway", "not-an-address")))
     assert [p.path for p in found] == ["uplink.gateway"], shown(found)
