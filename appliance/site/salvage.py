@@ -85,7 +85,7 @@ class Salvage:
         self.names |= _names_in(parent[cut[-1]])
         stand_in = _example_value(cut)
         self.ranges |= _networks(_strings_in(parent[cut[-1]]) + _strings_in(stand_in))
-        if stand_in is not None and not isinstance(cut[-1], int):
+        if stand_in is not None:
             # A required value outside any list: the example's stands in, never reported.
             parent[cut[-1]] = stand_in
             self.cuts.append(self._in_file(cut))

@@ -75,8 +75,6 @@ def _require_prefix(value: object) -> object:
     # ipaddress reads "10.30.0.0" as a /32 network: say what is missing instead of "too small".
     if isinstance(value, str) and "/" not in value:
         raise ValueError(f"{value!r} has no prefix length: write e.g. {value}/24")
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(f"{value!r} is a number, not a network such as 10.30.0.0/24")
     return value
 
 
