@@ -28,9 +28,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import multiprocessing
 import os
 import pstats
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -218,9 +220,11 @@ class Run:
 
 
 def replay(name: str, argv: Sequence[str], lines: Sequence[bytes], window: int, channels: bool,
-           classify: Callable[[bytes], int], log: Path, keep: bool = False) -> Run:
+           classify: Callable[[bytes], int], log: Path, keep: bool = False,
+           ready: Callable[[], object] | None = None) -> Run:
     """Send ``lines`` with at most ``window`` unanswered; time from the first request after a
-    warm-up one (which also waits out the helper's start) to the last answer."""
+    warm-up one (which also waits out the helper's start) to the last answer. ``ready`` is
+    called between the two (a barrier: parallel replays start their timed parts together)."""
     n = len(lines)
     with log.open("wb") as errors:
         proc = popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
@@ -242,6 +246,8 @@ def replay(name: str, argv: Sequence[str], lines: Sequence[bytes], window: int, 
             raise SystemExit(f"{name} ended before answering: {log.read_text()[-2000:]}")
         pending += chunk
     startup = time.perf_counter() - started
+    if ready is not None:
+        ready()
     pending = b""
     decisions = bytearray(n)
     answers: list[bytes] = [b""] * n if keep else []
@@ -292,6 +298,49 @@ def replay(name: str, argv: Sequence[str], lines: Sequence[bytes], window: int, 
     proc.stdout.close()
     return Run(name, n, seconds, startup, cpu, status, decisions, answers,
                log.read_text(errors="replace"))
+
+
+def _replay_child(conn: Any, barrier: Any, args: tuple[Any, ...]) -> None:
+    conn.send(replay(*args, ready=barrier.wait))
+    conn.close()
+
+
+def replay_n(name: str, argv: Sequence[str], lines: Sequence[bytes], processes: int,
+             window: int, channels: bool, classify: Callable[[bytes], int], log: Path) -> Run:
+    """``processes`` helpers side by side, as Squid runs its children: helper k gets every
+    processes-th line from k, through its own driver process (window per helper), all timed
+    parts started together. The merged run: all decisions, wall time of the slowest, CPU summed,
+    memory of the largest helper."""
+    if processes <= 1:
+        return replay(name, argv, lines, window, channels, classify, log)
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(processes)
+    pipes, children = [], []
+    for k in range(processes):
+        mine, theirs = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_replay_child, args=(
+            theirs, barrier, (name, argv, lines[k::processes], window, channels, classify,
+                              log.with_name(f"{log.stem}-{k}{log.suffix}"))))
+        child.start()
+        theirs.close()
+        pipes.append(mine)
+        children.append(child)
+    parts: list[Run] = [pipe.recv() for pipe in pipes]
+    for child in children:
+        child.join()
+        if child.exitcode:
+            raise SystemExit(f"a replay of {name} failed (exit {child.exitcode})")
+    decisions = bytearray(len(lines))
+    for k, part in enumerate(parts):
+        decisions[k::processes] = part.decisions
+    biggest = max(parts, key=lambda r: r.status.get("VmHWM", 0))
+    return Run(name, len(lines), max(r.seconds for r in parts), max(r.startup for r in parts),
+               sum(r.cpu for r in parts), biggest.status, decisions, [],
+               "".join(r.log for r in parts))
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else 0.0
 
 
 # --- agreement ---------------------------------------------------------------------------------
@@ -486,11 +535,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=1_000_000, help="trace length")
     p.add_argument("--trace", type=Path, help="replay this trace instead of generating one")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--traces", default="repeated,unrepeated",
+                   help="comma-separated: repeated (skewed, as a proxy log) and/or unrepeated "
+                        "(no URL asked twice: the cold path; default: both)")
+    p.add_argument("--processes", type=int, default=2,
+                   help="helpers of each kind side by side, as Squid runs its children "
+                        "(default: %(default)s, one per core here)")
     p.add_argument("--window", type=int, default=100, help="requests in flight (Squid's "
                    "concurrency=100 in the rendered squid.conf)")
     p.add_argument("--rounds", type=int,
-                   help="full replays of each helper, alternating; the median counts "
-                        "(default: 3 from 500,000 requests, else 1)")
+                   help="full replays of each helper, alternating; the median of the "
+                        "per-round ratios is the headline (default: 3 from 500,000 "
+                        "requests, else 1)")
     p.add_argument("--strict-requests", type=int,
                    help="requests sent to each helper one at a time, as Squid drives "
                         "squidGuard (default: a tenth of the trace; 0: skip)")
@@ -509,6 +565,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile-blocked", type=int, default=0, metavar="N",
                    help="also profile it on N requests that both helpers block")
     args = p.parse_args(argv)
+    args.traces = [t for t in args.traces.split(",") if t]
+    if not args.traces or set(args.traces) - {"repeated", "unrepeated"}:
+        p.error("--traces takes repeated, unrepeated or both")
     if args.rounds is None:
         args.rounds = 3 if args.requests >= 500_000 else 1
     if args.strict_requests is None:
@@ -554,91 +613,112 @@ def main(argv: list[str] | None = None) -> int:
                    or "emergency" in line.lower()]
             if bad:
                 raise SystemExit("squidGuard -C all reported:\n" + "\n".join(bad[:20]))
-        # The trace: generated from the tree (not timed as part of either helper).
-        trace_path = args.trace or work / f"trace-{args.requests}-{args.seed}.txt"
-        if not trace_path.is_file():
-            started = time.monotonic()
-            generate(tree_out, trace_path, args.requests, args.seed, network=network)
-            print(f"generated the trace in {time.monotonic() - started:.1f} s", flush=True)
-        reqs = read_trace(trace_path)
-        print(f"trace {trace_path}:\n{describe(reqs)}", flush=True)
-        ours_lines = [ours_line(r) for r in reqs]
-        sg_lines = [sg_line(r) for r in reqs]
         ours_argv = [HELPER, "--config", str(config)]
         sg_argv = [squidguard, "-c", str(conf)]
-
-        runs: dict[str, Run] = {}
-        rounds: dict[str, list[Run]] = {"ours": [], "sg": []}
-        for n in range(args.rounds):  # alternate who goes first: drift hits both alike
-            for key in (("ours", "sg") if n % 2 == 0 else ("sg", "ours")):
-                print(f"round {n + 1}/{args.rounds}: replaying through "
-                      f"{'CARINE' if key == 'ours' else 'squidGuard (pipelined)'}...", flush=True)
-                run = replay("carine", ours_argv, ours_lines, args.window, True, ours_block,
-                             work / "ours.log") if key == "ours" else \
-                    replay("squidGuard", sg_argv, sg_lines, args.window, False, sg_block,
-                           work / "sg.log")
-                rounds[key].append(run)
-                print(f"  {run.rate:,.0f} decisions/s in {run.seconds:.1f} s", flush=True)
-        for key, done in rounds.items():  # the median round stands for each helper
-            runs[key] = sorted(done, key=lambda r: r.rate)[len(done) // 2]
-        if args.strict_requests:
-            m = min(args.strict_requests, len(reqs))
-            print(f"replaying {m:,} requests through squidGuard one at a time...", flush=True)
-            runs["sg1"] = replay("squidGuard", sg_argv, sg_lines[:m], 1, False, sg_block,
-                                 work / "sg1.log")
-            runs["ours1"] = replay("carine", ours_argv, ours_lines[:m], 1, True, ours_block,
-                                   work / "ours1.log")
-        # The driver's own ceiling: a helper that answers without deciding (mawk, unbuffered).
-        runs["null"] = replay("mawk", ["mawk", "-W", "interactive", '{print $1 " OK"}'],
-                              ours_lines, args.window, True, ours_block, work / "null.log")
-        if args.path_requests:
-            # One path at a time: requests both helpers allow, then requests both block.
-            a, b = runs["ours"].decisions, runs["sg"].decisions
-            for key, want in (("allow", 0), ("block", 1)):
-                picks = [i for i in range(len(reqs)) if a[i] == want and b[i] == want]
-                picks = picks[:args.path_requests]
-                if not picks:
-                    continue
-                print(f"replaying the {len(picks):,} requests both helpers {key}...", flush=True)
-                runs[f"ours-{key}"] = replay("carine", ours_argv, [ours_lines[i] for i in picks],
-                                             args.window, True, ours_block,
-                                             work / f"ours-{key}.log")
-                runs[f"sg-{key}"] = replay("squidGuard", sg_argv, [sg_lines[i] for i in picks],
-                                           args.window, False, sg_block, work / f"sg-{key}.log")
-        errors = [line for line in runs["ours"].log.splitlines()
-                  if " ERROR " in line or "Traceback" in line]
-
-        report = [agreement(reqs, runs["ours"], runs["sg"], ours_argv, sg_argv, index,
-                            categories, work, args.examples)]
-        if "sg1" in runs:
-            m = runs["sg1"].requests
-            same = sum(1 for i in range(m) if runs["sg1"].decisions[i] == runs["sg"].decisions[i])
-            report.append(f"squidGuard one at a time vs pipelined: {same:,}/{m:,} identical")
-        if errors:
-            report.append(f"CARINE's helper logged {len(errors)} errors, e.g. {errors[0][:300]}")
-        if args.profile:
-            report.append(profile_ours(config, ours_lines[:args.profile], args.window))
-        if args.profile_blocked:
-            a, b = runs["ours"].decisions, runs["sg"].decisions
-            picks = [i for i in range(len(reqs)) if a[i] == 1 and b[i] == 1]
-            report.append("Requests both helpers block only. " + profile_ours(
-                config, [ours_lines[i] for i in picks[:args.profile_blocked]], args.window))
-
-        print("\n" + "\n".join(report))
-        print()
-        args.ours_rates = [r.rate for r in rounds["ours"]]
-        args.sg_rates = [r.rate for r in rounds["sg"]]
-        print(results_table(runs, builds, index, sg, args, len(reqs)))
-        print(f"\n{sg_version}; CARINE {revision()}; window {args.window}; load average "
-              f"{os.getloadavg()[0]:.2f} at the end; "
-              f"{len(reqs):,} requests; {args.domains:,} domain lines; work {work}")
-        ratio = runs["ours"].rate / runs["sg"].rate
-        line = f"RATIO ours/squidGuard decisions/s (window {args.window}, one process each, " \
-               f"median of {args.rounds}): {ratio:.2f}"
-        if "sg1" in runs:
-            line += (f"  [vs squidGuard one request at a time, as Squid drives it: "
-                     f"{runs['ours'].rate / runs['sg1'].rate:.2f}]")
-        print(line)
+        n_proc = args.processes
+        headline: list[str] = []
+        for mode in args.traces:
+            # The trace: generated from the tree (not timed as part of either helper).
+            repeat = mode == "repeated"
+            trace_path = (args.trace if repeat and args.trace else
+                          work / (f"trace-{args.requests}-{args.seed}.txt" if repeat else
+                                  f"trace-unrepeated-{args.requests}-{args.seed}.txt"))
+            if not trace_path.is_file():
+                started = time.monotonic()
+                generate(tree_out, trace_path, args.requests, args.seed, network=network,
+                         repeat=repeat)
+                print(f"generated the {mode} trace in {time.monotonic() - started:.1f} s",
+                      flush=True)
+            reqs = read_trace(trace_path)
+            print(f"\n=== {mode} trace {trace_path}:\n{describe(reqs)}", flush=True)
+            ours_lines = [ours_line(r) for r in reqs]
+            sg_lines = [sg_line(r) for r in reqs]
+            first = mode == args.traces[0]
+            runs: dict[str, Run] = {}
+            rounds: dict[str, list[Run]] = {"ours": [], "sg": []}
+            for n in range(args.rounds):  # alternate who goes first: drift hits both alike
+                for key in (("ours", "sg") if n % 2 == 0 else ("sg", "ours")):
+                    print(f"{mode} round {n + 1}/{args.rounds}: {n_proc} x "
+                          f"{'CARINE' if key == 'ours' else 'squidGuard (pipelined)'}...",
+                          flush=True)
+                    run = replay_n("carine", ours_argv, ours_lines, n_proc, args.window, True,
+                                   ours_block, work / "ours.log") if key == "ours" else \
+                        replay_n("squidGuard", sg_argv, sg_lines, n_proc, args.window, False,
+                                 sg_block, work / "sg.log")
+                    rounds[key].append(run)
+                    print(f"  {run.rate:,.0f} decisions/s in {run.seconds:.1f} s, "
+                          f"{1e6 * run.cpu / run.requests:.2f} us CPU each", flush=True)
+            # The headline pairs the rounds: ratio of round i to round i, then their median.
+            ratios = [o.rate / s.rate for o, s in zip(rounds["ours"], rounds["sg"], strict=True)]
+            core = [(s.cpu / s.requests) / (o.cpu / o.requests)
+                    for o, s in zip(rounds["ours"], rounds["sg"], strict=True)]
+            for key, done in rounds.items():  # the median round is shown in the table
+                runs[key] = sorted(done, key=lambda r: r.rate)[len(done) // 2]
+            if first and args.strict_requests:
+                m = min(args.strict_requests, len(reqs))
+                print(f"replaying {m:,} requests through {n_proc} x squidGuard one at a time...",
+                      flush=True)
+                runs["sg1"] = replay_n("squidGuard", sg_argv, sg_lines[:m], n_proc, 1, False,
+                                       sg_block, work / "sg1.log")
+                runs["ours1"] = replay_n("carine", ours_argv, ours_lines[:m], n_proc,
+                                         args.window, True, ours_block, work / "ours1.log")
+            if first:  # the driver's own ceiling: a helper answering without deciding (mawk)
+                runs["null"] = replay("mawk", ["mawk", "-W", "interactive", '{print $1 " OK"}'],
+                                      ours_lines, args.window, True, ours_block,
+                                      work / "null.log")
+            if first and args.path_requests:
+                # One path at a time: requests both helpers allow, then requests both block.
+                a, b = runs["ours"].decisions, runs["sg"].decisions
+                for key, want in (("allow", 0), ("block", 1)):
+                    picks = [i for i in range(len(reqs)) if a[i] == want and b[i] == want]
+                    picks = picks[:args.path_requests]
+                    if not picks:
+                        continue
+                    print(f"replaying the {len(picks):,} requests both helpers {key}...",
+                          flush=True)
+                    runs[f"ours-{key}"] = replay_n(
+                        "carine", ours_argv, [ours_lines[i] for i in picks], n_proc,
+                        args.window, True, ours_block, work / f"ours-{key}.log")
+                    runs[f"sg-{key}"] = replay_n(
+                        "squidGuard", sg_argv, [sg_lines[i] for i in picks], n_proc,
+                        args.window, False, sg_block, work / f"sg-{key}.log")
+            errors = [line for line in runs["ours"].log.splitlines()
+                      if " ERROR " in line or "Traceback" in line]
+            report = [agreement(reqs, runs["ours"], runs["sg"], ours_argv, sg_argv, index,
+                                categories, work, args.examples)]
+            if "sg1" in runs:
+                m = runs["sg1"].requests
+                same = sum(1 for i in range(m)
+                           if runs["sg1"].decisions[i] == runs["sg"].decisions[i])
+                report.append(f"squidGuard one at a time vs pipelined: {same:,}/{m:,} identical")
+            if errors:
+                report.append(f"CARINE's helper logged {len(errors)} errors, e.g. "
+                              f"{errors[0][:300]}")
+            if args.profile:
+                report.append(profile_ours(config, ours_lines[:args.profile], args.window))
+            if first and args.profile_blocked:
+                a, b = runs["ours"].decisions, runs["sg"].decisions
+                picks = [i for i in range(len(reqs)) if a[i] == 1 and b[i] == 1]
+                report.append("Requests both helpers block only. " + profile_ours(
+                    config, [ours_lines[i] for i in picks[:args.profile_blocked]], args.window))
+            print(f"\n--- {mode} trace: agreement\n" + "\n".join(report) + "\n")
+            args.ours_rates = [r.rate for r in rounds["ours"]]
+            args.sg_rates = [r.rate for r in rounds["sg"]]
+            print(f"--- {mode} trace: {n_proc} CARINE helpers against {n_proc} squidGuard "
+                  "processes")
+            print(results_table(runs, builds if first else {}, index, sg, args, len(reqs)))
+            print(f"  per-round ratios, decisions/s: {' '.join(f'{r:.2f}' for r in ratios)}; "
+                  f"CPU per decision (per core): {' '.join(f'{r:.2f}' for r in core)}")
+            if "sg1" in runs:
+                print(f"  vs squidGuard one request at a time per process (as Squid drives it): "
+                      f"{runs['ours1'].rate / runs['sg1'].rate:.2f}")
+            headline.append(f"{mode} {median(ratios):.2f} (per core {median(core):.2f})")
+        print(f"\n{sg_version}; CARINE {revision()}; {n_proc} processes each, window "
+              f"{args.window} per CARINE helper; load average {os.getloadavg()[0]:.2f} at the "
+              f"end; {args.requests:,} requests per trace; {args.domains:,} domain lines; "
+              f"work {work}")
+        print(f"RATIO ours/squidGuard decisions/s, {n_proc} helpers vs {n_proc} squidGuard, "
+              f"median of {args.rounds} per-round ratios: " + "; ".join(headline))
         return 0
     finally:
         if not args.keep and not args.work:
@@ -707,7 +787,9 @@ def results_table(runs: dict[str, Run], builds: dict[str, object], index: Path, 
     rows.insert(6, ["  each round", " ".join(f"{r:,.0f}" for r in args.ours_rates),
                     " ".join(f"{r:,.0f}" for r in args.sg_rates)])
     text = table(["", "CARINE helper", "squidGuard"], rows)
-    null = runs["null"]
+    null = runs.get("null")
+    if null is None:
+        return text
     return (text + f"\ndriver ceiling (mawk answering without deciding, window "
             f"{args.window}): {null.rate:,.0f} answers/s over {n:,} requests")
 

@@ -271,20 +271,41 @@ def requests(pool: list[Target], count: int, rng: random.Random,
         yield Request(client, method, f"http://{target.host}{path}", target.kind)
 
 
+def unrepeated(pool: list[Target], count: int, rng: random.Random,
+               network: ipaddress.IPv4Network, clients: int) -> Iterator[Request]:
+    """Each target of ``pool`` once, in random order, never the same URL or ``host:port``
+    twice (two targets may give the same request: the second is skipped), at most ``count``."""
+    order = list(pool)
+    rng.shuffle(order)
+    seen: set[str] = set()
+    for target in order:
+        if len(seen) >= count:
+            return
+        req = next(requests([target], 1, rng, network, clients))
+        if req.target not in seen:
+            seen.add(req.target)
+            yield req
+
+
 def generate(lists: Path, out: Path, count: int, seed: int = 0, distinct: int | None = None,
-             network: str = "10.30.0.0/22", clients: int = 500) -> Counter[str]:
-    """Write the trace; return how many requests of each kind it holds."""
+             network: str = "10.30.0.0/22", clients: int = 500,
+             repeat: bool = True) -> Counter[str]:
+    """Write the trace; return how many requests of each kind it holds. ``repeat=False``:
+    no URL (or HTTPS host) is asked twice, the same mix of kinds, no skew (a cold cache)."""
     rng = random.Random(seed)  # noqa: S311  # benchmark data: the seed must repeat it
     root = find_tree(lists)
-    pool = build_pool(root, distinct or max(1000, count // 4), rng)
+    size = (distinct or max(1000, count // 4)) if repeat else count + count // 10
+    pool = build_pool(root, size, rng)
     kinds: Counter[str] = Counter()
     tmp = out.with_name(out.name + ".tmp")
+    draw = requests if repeat else unrepeated
     with tmp.open("w", encoding="ascii", newline="\n") as f:
         f.write(f"# carine-trace v1 lists={root} requests={count} distinct={len(pool)} "
-                f"seed={seed} zipf_s={ZIPF_S} network={network} clients={clients}\n")
+                f"seed={seed} zipf_s={ZIPF_S if repeat else 'none, no repeats'} "
+                f"network={network} clients={clients}\n")
         f.write("# CLIENT METHOD TARGET KIND\n")
         batch = []
-        for req in requests(pool, count, rng, ipaddress.IPv4Network(network), clients):
+        for req in draw(pool, count, rng, ipaddress.IPv4Network(network), clients):
             kinds[req.kind] += 1
             batch.append(f"{req.client} {req.method} {req.target} {req.kind}\n")
             if len(batch) >= 10000:
@@ -313,11 +334,14 @@ def describe(reqs: list[Request]) -> str:
     kinds = Counter(r.kind for r in reqs)
     methods = Counter(r.method for r in reqs)
     hosts = Counter(r.parts()[0] for r in reqs)
+    targets = len({r.target for r in reqs})
     top = sum(n for _, n in hosts.most_common(max(1, len(hosts) // 100)))
     lines = [
         f"{len(reqs):,} requests, {len(hosts):,} distinct hosts; the top 1% of hosts take "
         f"{100 * top / total:.0f}% of requests; busiest host {hosts.most_common(1)[0][0]} "
         f"({100 * hosts.most_common(1)[0][1] / total:.1f}%)",
+        f"distinct targets (URLs, host:port): {targets:,} ({100 * targets / total:.1f}% of "
+        "requests)",
         "kinds:   " + ", ".join(f"{k} {100 * kinds[k] / total:.1f}%" for k in KINDS),
         "methods: " + ", ".join(f"{m} {100 * n / total:.1f}%" for m, n in methods.most_common()),
     ]
@@ -334,10 +358,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--network", default="10.30.0.0/22", help="clients' network (pedago zone)")
     p.add_argument("--clients", type=int, default=500, help="distinct client addresses")
+    p.add_argument("--unrepeated", action="store_true",
+                   help="no URL or HTTPS host asked twice (a cold cache), no skew")
     args = p.parse_args(argv)
     started = time.monotonic()
     generate(args.lists, args.out, args.requests, args.seed, args.distinct, args.network,
-             args.clients)
+             args.clients, repeat=not args.unrepeated)
     print(f"wrote {args.out} in {time.monotonic() - started:.1f} s")
     print(describe(read_trace(args.out)))
     return 0
