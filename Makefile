@@ -1,5 +1,5 @@
 # CARINE — two commands: `make lab` runs the school in network namespaces, `make test` tests it.
-.PHONY: install lab lab-down lab-status lint test test-fast golden reference clean
+.PHONY: install lab lab-down lab-status lint test test-fast golden reference clean deb image
 
 VENV := .venv/bin
 
@@ -17,7 +17,7 @@ lab-status:
 
 lint: install
 	$(VENV)/ruff check .
-	$(VENV)/mypy appliance network filtering monitoring webui tests
+	$(VENV)/mypy appliance network filtering monitoring webui storage tests
 
 # Everything: lint, then every test level (lab tests need root; under CI=true nothing may skip).
 test: lint
@@ -32,8 +32,16 @@ golden: install
 	CARINE_UPDATE_GOLDEN=1 $(VENV)/pytest -q tests/render
 
 clean:
-	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache *.egg-info dist
 
 # Regenerate the site file reference in README.md from the model's field docs.
 reference: install
 	$(VENV)/python scripts/update-readme-reference.py
+
+# The Debian package dist/carine_<version>_amd64.deb (dh-virtualenv), checked by lintian.
+deb:
+	scripts/build-deb.sh
+
+# The flashable disk image dist/carine-<version>.img (GPT, systemd-boot, root slots A/B, data).
+image: deb
+	image/build.sh dist/carine_$$(dpkg-parsechangelog -S Version)_amd64.deb

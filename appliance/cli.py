@@ -12,7 +12,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from appliance.apply.cli import register as register_apply
 from appliance.errors import CarineError, SiteInvalid
+from appliance.paths import Paths, from_environment, resolve_defaults
 from appliance.render import Layout, check_tree, render_tree
 from appliance.site import load_site
 from appliance.site.reference import reference_markdown
@@ -39,7 +41,7 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    results = check_tree(args.root)
+    results = check_tree(args.root, site=None if args.site is None else load_site(args.site))
     for r in results:
         print(f"{'ok  ' if r.ok else 'FAIL'} {r.service:10} {r.command}")
         if r.note:
@@ -66,6 +68,9 @@ def _lab(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="carine", description="CARINE school appliance")
     top.add_argument("-v", "--verbose", action="store_true", help="say more")
+    top.add_argument("--lab", action="store_true",
+                     help="act on the running lab (/run/carine-lab: its site, rendered files "
+                          "and state) instead of the installed system; CARINE_LAB=1 does too")
     sub = top.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check a site file and report every problem")
@@ -81,6 +86,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="let the real tools check a rendered tree")
     p.add_argument("--root", type=Path, required=True)
+    p.add_argument("--site", type=Path,
+                   help="the site a --for-system tree was rendered from (checked via its twin)")
     p.set_defaults(func=_check)
 
     p = sub.add_parser("reference", help="print the site file reference (Markdown)")
@@ -96,6 +103,7 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("node")
     ex.add_argument("cmd", nargs=argparse.REMAINDER)
     p.set_defaults(func=_lab)
+    register_apply(sub)
     for plugin in sorted(entry_points(group="carine.commands"), key=lambda ep: ep.name):
         # Service packages add their own commands (`carine filter ...`); the core imports none.
         register: Callable[[Any], None] = plugin.load()
@@ -109,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose:
         logging.getLogger("carine").setLevel(logging.INFO)
     try:
+        resolve_defaults(args, Paths.of_lab() if args.lab else from_environment())
         code: int = args.func(args)
     except SiteInvalid as exc:
         print(exc.report(), file=sys.stderr)

@@ -10,6 +10,7 @@ from pathlib import Path
 from appliance.render.layout import Layout
 from appliance.render.service import CheckResult, Contribution, Opening, RenderContext
 from appliance.render.templating import HEADER
+from appliance.render.units import Timer, Unit
 from appliance.site import Site
 
 SYSCTL = "sysctl.d/90-carine.conf"
@@ -39,6 +40,16 @@ class ApplianceService:
         lines = [f"# {HEADER.format(uai=ctx.site.school.uai)}"]
         lines += [f"{key} = {value}" for key, value in SETTINGS.items()]
         return {ctx.layout.etc(SYSCTL): "\n".join(lines) + "\n"}
+
+    def units(self, site: Site, layout: Layout) -> Sequence[Unit | Timer]:
+        """The directory's monthly purge of people deactivated long ago (imports are run by
+        hand or by the ENT's drop: they take files)."""
+        purge = Unit("users-purge", "CARINE directory: delete people deactivated > 3 months",
+                     (str(layout.programs / "carine"), "users", "purge", "--state",
+                      str(layout.state), "--site", str(layout.etc("carine/site.yaml"))),
+                     state_dirs=(layout.state,), kind="oneshot")
+        return [purge, Timer("users-purge", "CARINE directory purge, monthly", "monthly",
+                             "users-purge")]
 
     def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
         # sysctl has no dry run: check that every key names a setting this kernel has.

@@ -57,7 +57,10 @@ def run(
     log.debug("run: %s", shown)
     try:
         proc = subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=timeout, input=input_text,
+            # errors="replace": a tool that prints raw bytes (litmus echoes the odd URLs it
+            # tries) must not turn its answer into a UnicodeDecodeError.
+            list(argv), capture_output=True, text=True, errors="replace", timeout=timeout,
+            input=input_text,
             env=None if env is None else {**os.environ, **env}, cwd=cwd, check=False,
         )
     except FileNotFoundError as exc:
@@ -86,3 +89,17 @@ def spawn(argv: Sequence[str], *, logfile: Path, env: dict[str, str] | None = No
         except FileNotFoundError as exc:
             raise ToolFailed(f"{argv[0]} is not installed", "run `make install`") from exc
     return proc.pid
+
+
+Child = subprocess.Popen[bytes]
+
+
+def child(argv: Sequence[str], env: dict[str, str] | None = None) -> Child:
+    """Start ``argv`` as our child, sharing our output (a supervisor waits on it and restarts
+    it; the lab's supervisor is the only user)."""
+    log.debug("child: %s", " ".join(argv))
+    try:
+        return subprocess.Popen(list(argv), stdin=subprocess.DEVNULL,
+                                env=None if env is None else {**os.environ, **env})
+    except FileNotFoundError as exc:
+        raise ToolFailed(f"{argv[0]} is not installed", "run `make install`") from exc

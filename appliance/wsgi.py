@@ -8,6 +8,7 @@ import os
 import secrets
 import signal
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,35 +28,47 @@ BACKLOG = 256
 
 
 def serve(app: WSGIApplication, bind: str, port: int, *, threads: int = 8,
-          backlog: int = BACKLOG) -> None:
-    """Serve ``app`` on ``bind``:``port`` until SIGTERM or SIGINT, then stop cleanly: the
-    listening socket closes at once and requests in flight get a few seconds to finish."""
+          backlog: int = BACKLOG, tls: Path | None = None,
+          also: Sequence[str] = ()) -> None:
+    """Serve ``app`` on ``bind``:``port`` (and on each address of ``also``, same port) until
+    SIGTERM or SIGINT, then stop cleanly: the listening sockets close at once and requests in
+    flight get a few seconds to finish. ``tls``: one PEM file with key and certificate."""
     # server_name is also the Server header: no version for a scanner to match.
-    server = Server((bind, port), app, numthreads=threads, server_name="carine",
-                    shutdown_timeout=5, request_queue_size=backlog)
+    servers = [Server((address, port), app, numthreads=threads, server_name="carine",
+                      shutdown_timeout=5, request_queue_size=backlog)
+               for address in (bind, *also)]
+    if tls is not None:
+        from cheroot.ssl.builtin import BuiltinSSLAdapter
+        for server in servers:
+            server.ssl_adapter = BuiltinSSLAdapter(str(tls), str(tls))
     # The kernel hands a process signal to any thread that does not block it; CPython then only
     # flags it for the main thread, which may sleep on a lock forever. So the signals are
     # blocked before cheroot starts its threads (they inherit the mask) and the main thread
     # takes them synchronously with sigwait: no handler, no polling while idle.
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     stopping = threading.Event()
-    worker: threading.Thread | None = None
+    workers: list[threading.Thread] = []
     try:
-        try:
-            server.prepare()
-        except OSError as exc:
-            raise CarineError(f"cannot listen on {bind}:{port}: {exc}",
-                              "is the port already used, or the address not this machine's?"
-                              ) from exc
-        log.info("listening on %s:%d", bind, port)
-        worker = threading.Thread(target=_serve, args=(server, stopping), name="cheroot")
-        worker.start()
+        for server in servers:
+            address = server.bind_addr
+            try:
+                server.prepare()
+            except OSError as exc:
+                raise CarineError(f"cannot listen on {address[0]}:{port}: {exc}",
+                                  "is the port already used, or the address not this "
+                                  "machine's?") from exc
+            log.info("listening on %s:%d%s", address[0], port, " (TLS)" if tls else "")
+        for server in servers:
+            worker = threading.Thread(target=_serve, args=(server, stopping), name="cheroot")
+            worker.start()
+            workers.append(worker)
         signal.sigwait(STOP_SIGNALS)
         log.info("stopping")
     finally:
         stopping.set()
-        server.stop()
-        if worker is not None:
+        for server in servers:
+            server.stop()
+        for worker in workers:
             worker.join()
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 

@@ -64,9 +64,10 @@ def proc_status(pid: int) -> dict[str, int]:
     return out
 
 
-def proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by ``pid``."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def proc_cpu(pid: int, stat: str = "") -> float:
+    """CPU seconds (user + system) used so far by ``pid`` (all its threads), or by the task
+    whose ``stat`` file is given (one thread: /proc/PID/task/TID/stat)."""
+    fields = Path(stat or f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

@@ -108,6 +108,17 @@ def render_filtering(site: Path, root: Path) -> Path:
     return path
 
 
+def fresh_store(config_path: Path) -> None:
+    """Remove the state store the helpers write their refusals to: every CARINE replay starts
+    from an empty one, as a round must not pay for the rows (and WAL) left by earlier rounds or
+    runs of a reused work folder (a store holds an hour of refusals; a reused folder's, days)."""
+    from filtering.config import FilterConfig
+
+    store = FilterConfig.load(config_path).store
+    for path in (store, store.with_name(store.name + "-wal"), store.with_name(store.name + "-shm")):
+        path.unlink(missing_ok=True)
+
+
 def blocked_categories(config_path: Path, zone_name: str, tree: Path) -> tuple[str, list[str],
                                                                               list[str]]:
     """(network, blocked categories present in the tree, those absent) for the zone's profile."""
@@ -210,6 +221,7 @@ class Run:
     startup: float
     cpu: float  # the helper's CPU seconds during the timed part
     status: dict[str, int]
+    decide_cpu: float  # of which its main thread's (the decisions; the rest: refusals)
     decisions: bytearray
     answers: list[bytes] = field(default_factory=list)
     log: str = ""
@@ -255,7 +267,12 @@ def replay(name: str, argv: Sequence[str], lines: Sequence[bytes], window: int, 
     free = list(range(window - 1, -1, -1))
     owner = [0] * window
     sent = done = 0
-    cpu0 = proc_cpu(proc.pid)
+    main_task = proc.pid  # the main thread's task id is the process id
+
+    def main_cpu() -> float:
+        return proc_cpu(main_task, f"/proc/{proc.pid}/task/{main_task}/stat")
+
+    cpu0, main0 = proc_cpu(proc.pid), main_cpu()
     t0 = time.perf_counter()
     while done < n:
         if channels:
@@ -291,12 +308,12 @@ def replay(name: str, argv: Sequence[str], lines: Sequence[bytes], window: int, 
                 answers[index] = answer
             done += 1
     seconds = time.perf_counter() - t0
-    cpu = proc_cpu(proc.pid) - cpu0
+    cpu, decide_cpu = proc_cpu(proc.pid) - cpu0, main_cpu() - main0
     status = proc_status(proc.pid)
     proc.stdin.close()
     proc.wait(30)
     proc.stdout.close()
-    return Run(name, n, seconds, startup, cpu, status, decisions, answers,
+    return Run(name, n, seconds, startup, cpu, status, decide_cpu, decisions, answers,
                log.read_text(errors="replace"))
 
 
@@ -335,8 +352,8 @@ def replay_n(name: str, argv: Sequence[str], lines: Sequence[bytes], processes: 
         decisions[k::processes] = part.decisions
     biggest = max(parts, key=lambda r: r.status.get("VmHWM", 0))
     return Run(name, len(lines), max(r.seconds for r in parts), max(r.startup for r in parts),
-               sum(r.cpu for r in parts), biggest.status, decisions, [],
-               "".join(r.log for r in parts))
+               sum(r.cpu for r in parts), biggest.status, sum(r.decide_cpu for r in parts),
+               decisions, [], "".join(r.log for r in parts))
 
 
 def median(values: Sequence[float]) -> float:
@@ -360,6 +377,7 @@ def explain(r: Request, ours_answer: bytes, sg_answer: bytes, index: object,
     directly: a benchmark may look inside) and squidGuard 1.6.0's rules (sgDiv.c parseLine,
     sgDb.c defined, sg.y sgAclAccess)."""
     from filtering.names import Malformed, domain_key, normalise_domain, strip_www
+    from filtering.shards import shard_of
 
     host, port, path = r.parts()
     https = r.method in ("CONNECT", "TLS")
@@ -373,7 +391,8 @@ def explain(r: Request, ours_answer: bytes, sg_answer: bytes, index: object,
             return ("trailing dot: CARINE drops it, squidGuard looks 'name.' up as written",
                     "")
         if normal and lookup.domain_categories(normal) & blocked:
-            trie, key = lookup._domains, domain_key(normal)
+            key = domain_key(normal)
+            trie = lookup._domains[shard_of(key, len(lookup._domains))]
             listed = trie.prefixes(key)
             if listed and listed[-1] != key:
                 parent = listed[-1]
@@ -641,6 +660,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{mode} round {n + 1}/{args.rounds}: {n_proc} x "
                           f"{'CARINE' if key == 'ours' else 'squidGuard (pipelined)'}...",
                           flush=True)
+                    if key == "ours":
+                        fresh_store(config)
                     run = replay_n("carine", ours_argv, ours_lines, n_proc, args.window, True,
                                    ours_block, work / "ours.log") if key == "ours" else \
                         replay_n("squidGuard", sg_argv, sg_lines, n_proc, args.window, False,
@@ -660,6 +681,7 @@ def main(argv: list[str] | None = None) -> int:
                       flush=True)
                 runs["sg1"] = replay_n("squidGuard", sg_argv, sg_lines[:m], n_proc, 1, False,
                                        sg_block, work / "sg1.log")
+                fresh_store(config)
                 runs["ours1"] = replay_n("carine", ours_argv, ours_lines[:m], n_proc,
                                          args.window, True, ours_block, work / "ours1.log")
             if first:  # the driver's own ceiling: a helper answering without deciding (mawk)
@@ -676,6 +698,7 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     print(f"replaying the {len(picks):,} requests both helpers {key}...",
                           flush=True)
+                    fresh_store(config)
                     runs[f"ours-{key}"] = replay_n(
                         "carine", ours_argv, [ours_lines[i] for i in picks], n_proc,
                         args.window, True, ours_block, work / f"ours-{key}.log")
@@ -777,6 +800,8 @@ def results_table(runs: dict[str, Run], builds: dict[str, object], index: Path, 
                          f"{100 * runs[f'sg-{key}'].cpu / runs[f'sg-{key}'].seconds:.0f}"])
     rows += [
         ["helper CPU per 1k decisions (ms)", per_k(ours), per_k(sgr)],
+        ["  of which its main thread (ms)", f"{1e6 * ours.decide_cpu / ours.requests:.1f}",
+         f"{1e6 * sgr.decide_cpu / sgr.requests:.1f}"],
         ["helper CPU share of the run (%)", f"{100 * ours.cpu / ours.seconds:.0f}",
          f"{100 * sgr.cpu / sgr.seconds:.0f}"],
         ["VmHWM peak resident (MiB)", mib(ours.status["VmHWM"]), mib(sgr.status["VmHWM"])],

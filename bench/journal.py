@@ -1,11 +1,14 @@
 """The legal journal: sustained ingestion (chained + indexed) against plain appending of the same
 JSON lines, then the judicial queries on a store of two busy lycée days, and disk per year.
 
-    .venv/bin/python bench/journal.py            # 2 x 5M navigation records (~20 min)
+    .venv/bin/python bench/journal.py            # 2 x 3M navigation records (~15 min)
     .venv/bin/python bench/journal.py --quick    # 2 x 200k, fewer queries (~1 min)
 
 Hosts come from the UT1 subset through bench/trace.py's pool (Zipf-ranked, popular hosts first);
-1,500 devices, each a user with two or three sessions a day; NAT records for the direct flows."""
+1,500 devices, each a user with two or three sessions a day; NAT records for the direct flows.
+The questions are asked of the rows as ingested, then of the same days packed (zstd blocks,
+appliance/journal/packed.py), which is the baseline side by side; the ratio of bytes per record
+is printed last."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +32,7 @@ if __package__ in (None, ""):
 
 from appliance.journal import Journal, query, squidlog  # noqa: E402
 from appliance.journal.records import canonical  # noqa: E402
-from appliance.journal.seal import seal_due  # noqa: E402
+from appliance.journal.seal import pack_due, seal_due  # noqa: E402
 from appliance.journal.verify import verify  # noqa: E402
 from bench.common import table  # noqa: E402
 from bench.trace import ZIPF_S, build_pool  # noqa: E402
@@ -41,6 +45,11 @@ DEVICES = 1500
 NET = ipaddress.IPv4Network("10.30.0.0/21")
 PUBLIC = "203.0.113.10"
 PARIS = ZoneInfo("Europe/Paris")
+SCHOOL_DAYS = 180
+# DOMAIN.md's sizes, pupils plus about 10 % staff, as devices: an école of 300, a collège of 460,
+# a lycée of 810 (and the design peak: a lycée of 1,500 devices).
+SCHOOLS = (("école (300 pupils)", 330), ("collège (460 pupils)", 510),
+           ("lycée (810 pupils)", 890), ("lycée, design peak", 1500))
 BATCH = 100_000  # lines per transaction when catching up: fewer index pages per record
 
 
@@ -117,6 +126,46 @@ def nat(journal: Journal, day: date, count: int, rng: random.Random) -> list[tup
     return probes
 
 
+def disk(root: Path) -> int:
+    return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+
+
+def questions(root: Path, probes: list[tuple[str, datetime]],
+              nat_probes: list[tuple[int, datetime]], hosts: list[str], count: int,
+              seed: float) -> dict[str, Any]:
+    """The judicial questions, timed: the same ones for a given ``seed``."""
+    rng = random.Random(seed)  # noqa: S311 - benchmark data must repeat
+    out: dict[str, Any] = {"ip": [], "nat": [], "host": [], "wrong": 0, "biggest": 0,
+                           "answers": []}
+    for ip, at in rng.sample(probes, min(count, len(probes))):
+        began = time.perf_counter()
+        found = query.who_had(root, ip, at)
+        out["ip"].append(time.perf_counter() - began)
+        out["answers"].append(found)
+        out["wrong"] += not (found and found[0]["session"]["holds"]
+                             and found[0]["session"]["ip"] == ip)
+    for port, at in rng.sample(nat_probes, min(count // 2, len(nat_probes))):
+        began = time.perf_counter()
+        found = query.who_had(root, PUBLIC, at, port)
+        out["nat"].append(time.perf_counter() - began)
+        out["answers"].append(found)
+        out["wrong"] += not found
+    weights = list(itertools.accumulate(1.0 / (r + 1) for r in range(len(hosts))))
+    asked = rng.choices(hosts, cum_weights=weights, k=count // 5)
+    asked[0] = hosts[0]  # the busiest host (www.google.com) is always asked
+    for host in asked:
+        began = time.perf_counter()
+        rows = query.visited(root, host, DAYS[1])
+        out["host"].append(time.perf_counter() - began)
+        out["answers"].append(rows)
+        out["biggest"] = max(out["biggest"], sum(r["requests"] for r in rows))
+    return out
+
+
+def _pair(a: dict[str, Any], b: dict[str, Any], key: str) -> tuple[str, str]:
+    return "/".join(timings(a[key])), "/".join(timings(b[key]))
+
+
 def timings(fn: list[float]) -> tuple[str, str, str]:
     ms = sorted(x * 1000 for x in fn)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
@@ -126,7 +175,7 @@ def timings(fn: list[float]) -> tuple[str, str, str]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true")
-    p.add_argument("--per-day", type=int, default=5_000_000)
+    p.add_argument("--per-day", type=int, default=3_000_000)
     p.add_argument("--nat-per-day", type=int, default=300_000)
     p.add_argument("--queries", type=int, default=1000)
     p.add_argument("--keep", action="store_true")
@@ -154,61 +203,64 @@ def main(argv: list[str] | None = None) -> int:
         probes = [pr for day in DAYS for pr in sessions(journal, day, rng)]
         nat_probes = [pr for day in DAYS for pr in nat(journal, day, args.nat_per_day, rng)]
         journal.close()
-        began = time.perf_counter()
-        seal_due(work / "journal", now=datetime(2026, 3, 11, 2, tzinfo=UTC))
-        seal_s = time.perf_counter() - began
         root = work / "journal"
-        ip_times, nat_times, host_times = [], [], []
-        wrong = 0
-        for ip, at in rng.sample(probes, min(args.queries, len(probes))):
-            began = time.perf_counter()
-            found = query.who_had(root, ip, at)
-            ip_times.append(time.perf_counter() - began)
-            wrong += not (found and found[0]["session"]["holds"]
-                          and found[0]["session"]["ip"] == ip)
-        for port, at in rng.sample(nat_probes, min(args.queries // 2, len(nat_probes))):
-            began = time.perf_counter()
-            found = query.who_had(root, PUBLIC, at, port)
-            nat_times.append(time.perf_counter() - began)
-            wrong += not found
-        weights = list(itertools.accumulate(1.0 / (r + 1) for r in range(len(hosts))))
-        asked = rng.choices(hosts, cum_weights=weights, k=args.queries // 5)
-        asked[0] = hosts[0]  # the busiest host (www.google.com) is always asked
-        biggest = 0
-        for host in asked:
-            began = time.perf_counter()
-            rows = query.visited(root, host, DAYS[1])
-            host_times.append(time.perf_counter() - began)
-            biggest = max(biggest, sum(r["requests"] for r in rows))
+        began = time.perf_counter()
+        seal_due(root, now=datetime(2026, 3, 11, 2, tzinfo=UTC))
+        seal_s = time.perf_counter() - began
+        seed = rng.random()
+        nav = 2 * args.per_day
+        rows_q = questions(root, probes, nat_probes, hosts, args.queries, seed)
+        rows_size = disk(root)
+        began = time.perf_counter()
+        said = pack_due(root, now=datetime(2026, 3, 13, 2, tzinfo=UTC))
+        pack_s = time.perf_counter() - began
+        print("\n".join(said), flush=True)
+        packed_q = questions(root, probes, nat_probes, hosts, args.queries, seed)
+        packed_size = disk(root)
         began = time.perf_counter()
         report = verify(root)
         verify_s = time.perf_counter() - began
-        size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
         records = report.records
-        nav = 2 * args.per_day
+        wrong = rows_q["wrong"] + packed_q["wrong"]
+        same = rows_q["answers"] == packed_q["answers"]
         plain_size = (work / "plain.jsonl").stat().st_size
         journal_rate = statistics.mean(rates["journal"])
         plain_rate = statistics.mean(rates["plain"])
+        per_rows, per_packed = rows_size / records, packed_size / records
         print()
-        print(table(["measure", "value"], [
-            ["navigation records", f"{nav:,}"],
-            ["all records (with sessions, NAT)", f"{records:,}"],
-            ["ingestion, journal (records/s)", f"{journal_rate:,.0f}"],
-            ["ingestion, plain JSON lines (records/s)", f"{plain_rate:,.0f}"],
-            ["who had IP X at T, session: p50/p99/max ms", "/".join(timings(ip_times))],
-            ["who had public IP:port at T, NAT: p50/p99/max ms", "/".join(timings(nat_times))],
-            ["who visited H on day D: p50/p99/max ms", "/".join(timings(host_times))],
-            ["  largest answer (requests to one host)", f"{biggest:,}"],
-            ["wrong answers", f"{wrong}"],
-            ["sealing both days (s)", f"{seal_s:.1f}"],
-            ["verify everything (s)", f"{verify_s:.1f} ({'intact' if report.ok else 'BROKEN'})"],
-            ["disk, journal (bytes/record)", f"{size / records:.0f}"],
-            ["disk, plain JSON lines (bytes/record)", f"{plain_size / nav:.0f}"],
-            ["disk per year, 180 days x 5M navigation (GB)",
-             f"{size / records * (180 * 5_000_000 + 180 * (records - nav) / 2) / 1e9:,.0f}"],
+        print(table(["measure", "rows (as ingested)", "packed (zstd blocks)"], [
+            ["navigation records", f"{nav:,}", ""],
+            ["all records (with sessions, NAT)", f"{records:,}", ""],
+            ["ingestion, journal (records/s)", f"{journal_rate:,.0f}", ""],
+            ["ingestion, plain JSON lines (records/s)", f"{plain_rate:,.0f}", ""],
+            ["sealing both days (s)", f"{seal_s:.1f}", ""],
+            ["packing both days (s)", "", f"{pack_s:.1f}"],
+            ["who had IP X at T, session: p50/p99/max ms", *_pair(rows_q, packed_q, "ip")],
+            ["who had public IP:port at T, NAT: p50/p99/max ms",
+             *_pair(rows_q, packed_q, "nat")],
+            ["who visited H on day D: p50/p99/max ms", *_pair(rows_q, packed_q, "host")],
+            ["  largest answer (requests to one host)", f"{rows_q['biggest']:,}",
+             f"{packed_q['biggest']:,}"],
+            ["wrong answers", f"{rows_q['wrong']}", f"{packed_q['wrong']}"],
+            ["same answers, rows and packed", "", "yes" if same else "NO"],
+            ["verify everything (s)", "", f"{verify_s:.1f} "
+             f"({'intact' if report.ok else 'BROKEN'})"],
+            ["disk, journal (bytes/record)", f"{per_rows:.0f}", f"{per_packed:.0f}"],
+            ["disk, plain JSON lines (bytes/record)", f"{plain_size / nav:.0f}", ""],
         ]))
+        daily = records / len(DAYS)  # navigation, sessions and NAT
+        print(f"\nOne year ({SCHOOL_DAYS} school days; records per day in proportion to the "
+              f"devices, {daily:,.0f} for {DEVICES:,} devices as here):")
+        print(table(["school (DOMAIN.md)", "devices", "records/day", "rows GB/year",
+                     "packed GB/year"], [
+            [name, f"{devices:,}", f"{daily * devices / DEVICES:,.0f}",
+             f"{per_rows * daily * devices / DEVICES * SCHOOL_DAYS / 1e9:,.1f}",
+             f"{per_packed * daily * devices / DEVICES * SCHOOL_DAYS / 1e9:,.1f}"]
+            for name, devices in SCHOOLS]))
         print(f"\nratio journal/plain ingestion: {journal_rate / plain_rate:.2f} "
               f"({journal_rate:,.0f} vs {plain_rate:,.0f} records/s)")
+        print(f"RATIO bytes/record rows/packed: {per_rows / per_packed:.2f} "
+              f"({per_rows:.0f} -> {per_packed:.0f} bytes/record)")
         return 0 if report.ok and wrong == 0 else 1
     finally:
         if not args.keep:

@@ -58,6 +58,7 @@ if __package__ in (None, ""):  # run as a script: import the repository, not ben
     sys.path[0] = str(ROOT)
 
 from bench.common import Popen  # noqa: E402
+from bench.e2guardian import E2G_PORT, E2G_TOS, E2Guardian  # noqa: E402
 
 MODES = ("http-explicit", "http-transparent", "connect-explicit", "https-transparent")
 MODE_NAMES = {"http-explicit": "HTTP, explicit proxy", "http-transparent": "HTTP, transparent",
@@ -466,6 +467,15 @@ class Result:
     web_cpu: float
     busy: float
     drops: int
+    proxy: str = "squid"  # or "e2guardian" (the peer, filtering: its runs count as ON)
+
+    @property
+    def key(self) -> tuple[str, str, bool, str]:
+        return self.scenario, self.mode, self.filtering, self.proxy
+
+    @property
+    def label(self) -> str:
+        return "e2g" if self.proxy == "e2guardian" else "ON" if self.filtering else "OFF"
 
     @property
     def completed(self) -> int:
@@ -514,17 +524,21 @@ def run_client(lab: Lab, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def measure(lab: Lab, off: OffSquid, scenario: str, mode: str, filtering: bool,
-            hosts: tuple[list[str], list[str], float], args: argparse.Namespace) -> Result:
+            hosts: tuple[list[str], list[str], float], args: argparse.Namespace,
+            peer: E2Guardian | None = None) -> Result:
+    """One run through the lab's Squid (filtering ON), the OFF Squid, or ``peer``."""
     allowed, blocked, share = hosts
     transparent_port = 80 if mode == "http-transparent" else 443
+    port = E2G_PORT if peer else 3128 + (0 if filtering else OFF_OFFSET)
     spec = {
-        "mode": mode, "proxy": [lab.gateway, 3128 + (0 if filtering else OFF_OFFSET)],
-        "target": [lab.web, transparent_port], "tos": TOS[filtering],
+        "mode": mode, "proxy": [lab.gateway, port],
+        "target": [lab.web, transparent_port], "tos": E2G_TOS if peer else TOS[filtering],
         "allowed": allowed, "blocked": blocked, "blocked_share": share,
         "concurrency": args.concurrency, "warmup": args.warmup, "duration": args.duration,
         "ca": lab.ca, "seed": args.seed,
     }
-    squid_pid = lab.squid_pid if filtering else (off.proc.pid if off.proc else 0)
+    squid_pid = peer.pid if peer else lab.squid_pid if filtering else \
+        (off.proc.pid if off.proc else 0)
     drops0 = listen_drops(lab.web_ns)
     cpu0, web0, busy0 = proxy_cpu(squid_pid), _cpu_of(lab.web_pid), system_busy()
     data = run_client(lab, spec)
@@ -536,14 +550,14 @@ def measure(lab: Lab, off: OffSquid, scenario: str, mode: str, filtering: bool,
     busy = (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1])
     return Result(scenario, mode, filtering, data["outcomes"], data["latency"],
                   data["duration"], data["client_cpu"], spent, (web1 - web0) * scale, busy,
-                  drops)
+                  drops, "e2guardian" if peer else "squid")
 
 
 def median_runs(results: list[Result]) -> list[Result]:
     """For each (scenario, mode, filter), the run with the median requests/s."""
-    groups: dict[tuple[str, str, bool], list[Result]] = {}
+    groups: dict[tuple[str, str, bool, str], list[Result]] = {}
     for r in results:
-        groups.setdefault((r.scenario, r.mode, r.filtering), []).append(r)
+        groups.setdefault(r.key, []).append(r)
     return [sorted(g, key=lambda r: r.rate)[len(g) // 2] for g in groups.values()]
 
 
@@ -551,23 +565,31 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
     from bench.common import table
 
     chosen = median_runs(results)
-    rates: dict[tuple[str, str, bool], list[float]] = {}
+    rates: dict[tuple[str, str, bool, str], list[float]] = {}
     for r in results:
-        rates.setdefault((r.scenario, r.mode, r.filtering), []).append(r.rate)
+        rates.setdefault(r.key, []).append(r.rate)
     rows = []
     for r in chosen:
         errors = sum(n for k, n in r.outcomes.items() if k not in ("ok", "blocked"))
         per_req = 1000 * r.proxy_cpu / r.completed if r.completed else math.nan
-        every = " ".join(f"{x:,.0f}" for x in rates[(r.scenario, r.mode, r.filtering)])
-        rows.append([r.scenario, MODE_NAMES[r.mode], "ON" if r.filtering else "OFF",
+        every = " ".join(f"{x:,.0f}" for x in rates[r.key])
+        rows.append([r.scenario, MODE_NAMES[r.mode], r.label,
                      f"{r.rate:,.0f}", every, f"{r.pct(0.50):.1f}", f"{r.pct(0.99):.1f}",
                      f"{r.outcomes.get('ok', 0):,}", f"{r.outcomes.get('blocked', 0):,}",
                      f"{errors:,}", f"{per_req:.2f}", f"{100 * r.busy:.0f}", f"{r.drops:,}"])
-    by_key = {(r.scenario, r.mode, r.filtering): r for r in chosen}
-    ratio_rows, pairs = [], []
-    for (scenario, mode, filtering), on in by_key.items():
-        off_run = by_key.get((scenario, mode, False))
-        if not filtering or off_run is None or not off_run.rate:
+    by_key = {r.key: r for r in chosen}
+    ratio_rows, pairs, peers, peer_rows = [], [], [], []
+    for (scenario, mode, filtering, proxy), on in by_key.items():
+        off_run = by_key.get((scenario, mode, False, "squid"))
+        peer = by_key.get((scenario, mode, True, "e2guardian"))
+        if filtering and proxy == "squid" and peer is not None and peer.rate:
+            peers.append(on.rate / peer.rate)
+            peer_rows.append([scenario, MODE_NAMES[mode], f"{on.rate / peer.rate:.2f}",
+                              f"{on.pct(0.5) / peer.pct(0.5):.2f}",
+                              f"{on.pct(0.99) / peer.pct(0.99):.2f}",
+                              f"{1000 * on.proxy_cpu / max(1, on.completed):.2f} vs "
+                              f"{1000 * peer.proxy_cpu / max(1, peer.completed):.2f}"])
+        if not filtering or proxy != "squid" or off_run is None or not off_run.rate:
             continue
         pairs.append(on.rate / off_run.rate)
         cost = 1000 * (on.proxy_cpu / max(1, on.completed)
@@ -580,16 +602,40 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
                  rows)
     text += "\n\n" + table(["scenario", "mode", "req/s ON/OFF", "p50 ON/OFF", "p99 ON/OFF",
                             "proxy CPU ms/req ON-OFF"], ratio_rows)
-    geo = math.exp(sum(math.log(x) for x in pairs) / len(pairs)) if pairs else math.nan
+    if peer_rows:
+        text += "\n\n" + table(["scenario", "mode", "req/s ON/e2g", "p50 ON/e2g",
+                                 "p99 ON/e2g", "proxy CPU ms/req ON vs e2g"], peer_rows)
+
+    def geomean(xs: list[float]) -> float:
+        return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else math.nan
+
+    geo = geomean(pairs)
     text += (f"\n\n{args.concurrency} concurrent clients in carine-pedago-1, {args.duration:g} s "
              f"per run after {args.warmup:g} s of warm-up, median of {args.rounds} round(s); "
-             f"proxy CPU = Squid + its helpers (ON) or the OFF Squid; host CPU = all "
+             f"proxy CPU = Squid + its helpers (ON), the OFF Squid, or e2guardian (e2g: "
+             f"{args.peer_version}, explicit proxy, same UT1 categories); host CPU = all "
              f"{os.cpu_count()} CPUs of the machine (client, Squid, helpers and the lab's web "
              f"server share them); web SYN drops = TcpExtListenDrops in carine-wan (SYNs the "
              f"lab's web server dropped, its listen queue full: each costs a 1 s retransmit)\n")
+    if peers:
+        text += (f"Squid + CARINE / e2guardian requests/s (geometric mean of {len(peers)} "
+                 f"pairs): {geomean(peers):.2f}\n")
     text += (f"RATIO filtered/unfiltered requests/s (geometric mean of {len(pairs)} pairs): "
-             f"{geo:.2f}")
+             f"{geo:.2f}" + (f"; Squid + CARINE / e2guardian: {geomean(peers):.2f}"
+                             if peers else ""))
     return text
+
+
+def peer_lists(work: Path) -> tuple[Path, list[str]]:
+    """The UT1 tree the lab compiled its index from (unpacked here), and the categories the
+    pupils' profile blocks that it holds: what e2guardian is given."""
+    from appliance.lab.topology import LISTS, lab_layout
+    from bench.helper_vs_squidguard import blocked_categories, source_tree
+
+    tree = source_tree(LISTS, work / "ut1") / "blacklists"
+    config = lab_layout().etc("carine/filtering.json")
+    _, categories, _ = blocked_categories(config, "pedago", tree)
+    return tree, categories
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -609,6 +655,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="distinct blocked hosts in the 10%% scenario")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--keep", action="store_true", help="keep the OFF Squid's folder and logs")
+    p.add_argument("--peer", choices=("e2guardian", "none"), default="e2guardian",
+                   help="also measure e2guardian 5 with the same UT1 categories, explicit "
+                        "modes only (default: %(default)s)")
     args = p.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
     if any(m not in MODES for m in modes):
@@ -625,9 +674,17 @@ def main(argv: list[str] | None = None) -> int:
     work.chmod(0o755)
     lab = open_lab()
     off = OffSquid(lab, work)
+    peer = E2Guardian(lab.appliance_ns, lab.client_ip, lab.gateway, work / "e2guardian") \
+        if args.peer == "e2guardian" else None
+    args.peer_version = peer.describe() if peer else ""
     results: list[Result] = []
     try:
         off.start()
+        if peer is not None:
+            tree, categories = peer_lists(work)
+            print(f"e2guardian: {len(categories)} categories ({', '.join(categories)})",
+                  flush=True)
+            peer.start(tree, categories)
         blocked = blocked_hosts(lab.index, args.blocked_hosts)
         scenarios = {"allowed": (list(VHOSTS), [], 0.0), "10% blocked": (list(VHOSTS), blocked,
                                                                          0.10)}
@@ -641,16 +698,21 @@ def main(argv: list[str] | None = None) -> int:
                 for mode in modes:
                     order = (True, False) if (n + round_no) % 2 == 0 else (False, True)
                     n += 1
-                    for filtering in order:
-                        r = measure(lab, off, scenario, mode, filtering, hosts, args)
+                    runs: list[tuple[bool, E2Guardian | None]] = [(f, None) for f in order]
+                    if peer is not None and "explicit" in mode:
+                        runs.insert(n % 2 * 2, (True, peer))
+                    for filtering, against in runs:
+                        r = measure(lab, off, scenario, mode, filtering, hosts, args, against)
                         results.append(r)
                         print(f"  {round_no + 1}/{args.rounds} {scenario:12} "
-                              f"{MODE_NAMES[mode]:22} {'ON ' if filtering else 'OFF'}"
+                              f"{MODE_NAMES[mode]:22} {r.label:3}"
                               f" {r.rate:8,.0f} req/s  p50 {r.pct(0.5):6.1f} ms  p99 "
                               f"{r.pct(0.99):6.1f} ms  {r.outcomes}", flush=True)
         results.sort(key=lambda r: (list(scenarios).index(r.scenario), modes.index(r.mode),
-                                    not r.filtering))
+                                    not r.filtering, r.proxy))
     finally:
+        if peer is not None:
+            peer.stop()
         off.stop()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

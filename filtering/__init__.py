@@ -1,2 +1,2 @@
-"""Filtering for minors: the Squid proxy configuration and, later, the list index, the policy
-helper, the block page and DNS-level filtering (D-FIL-*)."""
+"""Filtering for minors (D-FIL-*): the Squid configuration, the UT1 list index and its updates,
+the policy helper, the block page, DNS-level filtering, and teachers' openings."""

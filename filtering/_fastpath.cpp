@@ -17,8 +17,11 @@
 #include <marisa.h>
 #include <pcre2.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -31,10 +34,11 @@ namespace {
 using Mask = unsigned __int128;  // one bit per category that some decision can depend on
 constexpr int kFields = 6;       // client user method host path sni (then the acl's own args)
 // Targets (host and path) whose categories are remembered: about half of a school's requests
-// repeat one seen shortly before. Dropped all at once when their keys reach kMemoBytes (a URL
-// can be kilobytes long: the bound is on bytes, not entries).
-constexpr size_t kMemoBytes = 3 << 20;
-constexpr size_t kMemoEntryCost = 64;  // the node, hash slot and mask beside the key
+// repeat one seen shortly before. A direct-mapped table of fixed slots (4 MiB, allocated once):
+// a new target costs one slot write, never an allocation, so traffic that does not repeat pays
+// almost nothing for it. Targets longer than a slot's key are not remembered.
+constexpr size_t kMemoSlots = 1 << 15;
+constexpr size_t kMemoKey = 88;
 // Distinct hosts a client may add to its "recently blocked" list per take_refusals (about a
 // second): a page of them is all a person reads, while a device looping on blocked names
 // (malware, an app retrying) would otherwise cost a store write each. Every refusal is still
@@ -55,6 +59,13 @@ struct GroupMaskHash {
   }
 };
 
+struct MemoSlot {
+  uint64_t hash;
+  Mask mask;
+  uint32_t size;  // of the key; 0: empty
+  char key[kMemoKey];
+};
+
 struct Taught {
   int id;             // the answer's number in Python's table (counters, refusal records)
   std::string words;  // what follows the channel id: " OK notes\n" or " ERR notes\n"
@@ -66,10 +77,65 @@ struct Expression {
   Mask bit;
 };
 
+// One shard of the domain trie (filtering/shards.py): a trie and its keys' set ids.
+struct Shard {
+  marisa::Trie trie;
+  const uint16_t* sets = nullptr;
+  size_t n_sets = 0;
+};
+
+// CRC-32 as zlib computes it (reflected, polynomial 0xEDB88320): the shard of a domain key is
+// the CRC of its first two labels, exactly as Python's zlib.crc32 gives it.
+uint32_t crc32(std::string_view data) {
+  static const auto table = [] {
+    std::vector<uint32_t> t(256);
+    for (uint32_t n = 0; n < 256; ++n) {
+      uint32_t c = n;
+      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+      t[n] = c;
+    }
+    return t;
+  }();
+  uint32_t c = 0xFFFFFFFFU;
+  for (unsigned char b : data) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFU;
+}
+
+// The sites filter (filtering/sitefilter.py): a blocked Bloom filter, written by the compiler,
+// of every domain key's site (its first two labels, "com.example.") and of every one-label key.
+// A name whose one-label key and site are both absent has no listed entry: most names asked are
+// listed nowhere, and this spares them the trie walk (cache misses at every level of a 5M-key
+// trie). Blocks of 512 bits; each site sets kSiteBits bits of one block.
+constexpr size_t kBlockWords = 8;
+constexpr int kSiteBits = 7;
+
+uint64_t site_hash(std::string_view site) {
+  uint64_t h = 0xCBF29CE484222325ULL;  // FNV-1a, then splitmix64's finaliser
+  for (unsigned char c : site) h = (h ^ c) * 0x100000001B3ULL;
+  h ^= h >> 30;
+  h *= 0xBF58476D1CE4E5B9ULL;
+  h ^= h >> 27;
+  h *= 0x94D049BB133111EBULL;
+  return h ^ (h >> 31);
+}
+
+// Whether ``site`` may be in the filter (false: certainly not), or with ``set``, add it.
+bool site_bits(uint64_t* words, size_t blocks, std::string_view site, bool set) {
+  uint64_t h = site_hash(site);
+  uint64_t* block = words + ((h >> 32) * blocks >> 32) * kBlockWords;
+  uint32_t at = static_cast<uint32_t>(h) & 511, step = (static_cast<uint32_t>(h) >> 9 & 511) | 1;
+  bool all = true;
+  for (int i = 0; i < kSiteBits; ++i, at = (at + step) & 511) {
+    uint64_t bit = 1ULL << (at & 63);
+    if (set) block[at >> 6] |= bit;
+    else all = all && (block[at >> 6] & bit);
+  }
+  return all;
+}
+
 struct State {
-  marisa::Trie domains, urls;
-  const uint16_t* domain_sets = nullptr;
-  size_t n_domain_sets = 0;
+  std::vector<std::unique_ptr<Shard>> domains;  // marisa::Trie cannot be moved
+  marisa::Trie urls;
   const uint16_t* url_sets = nullptr;
   size_t n_url_sets = 0;
   std::vector<Mask> set_masks;  // category set id -> its relevant categories
@@ -81,20 +147,29 @@ struct State {
   std::string refused;  // "client\thost\tanswer id\n" for each refusal since take_refusals
   std::unordered_map<std::string, std::vector<std::string>> listed;  // client -> hosts, same
   size_t unlisted = 0;  // refusals beyond kListedPerClient, since take_refusals
-  std::unordered_map<std::string, Mask> memo;  // "host\npath" -> categories (same index)
-  size_t memo_bytes = 0;
+  MemoSlot* memo = nullptr;  // kMemoSlots: "host\npath" -> categories (same index), by hash
+  // Hashes of the hosts that some URL entry lies under (open addressing, 0 = empty): most
+  // hosts have none, and this answers for them without walking the URL trie.
+  std::vector<uint64_t> url_hosts;
+  const uint64_t* sites = nullptr;  // the sites filter (none in an index compiled without it)
+  size_t site_blocks = 0;
   marisa::Agent agent;
+
+  bool maybe_site(std::string_view site) const {
+    return site_bits(const_cast<uint64_t*>(sites), site_blocks, site, false);
+  }
 
   ~State() {
     for (auto& e : expressions) pcre2_code_free(e.code);
     if (match) pcre2_match_data_free(match);
+    std::free(memo);
   }
 };
 
 struct FastPath {
   PyObject_HEAD
   State* state;
-  Py_buffer views[4];
+  Py_buffer views[5];  // the four sections, then the sites filter if given
   int held;  // how many of views are held
 };
 
@@ -194,10 +269,11 @@ std::string_view strip_www(std::string_view host) {
   return host;
 }
 
-bool named_host(const State& st, std::string_view host) {
+bool named_host(const State& st, std::string_view host, std::string& probe) {
   if (st.named.empty()) return false;
   while (true) {
-    if (st.named.count(std::string(host))) return true;
+    probe.assign(host.data(), host.size());  // reuses its buffer: no allocation per request
+    if (st.named.count(probe)) return true;
     size_t dot = host.find('.');
     if (dot == std::string_view::npos) return false;
     host.remove_prefix(dot + 1);
@@ -215,6 +291,46 @@ Mask prefixes(State& st, const marisa::Trie& trie, const uint16_t* sets, size_t 
   return found;
 }
 
+uint64_t hash_of(std::string_view text) {
+  uint64_t h = std::hash<std::string_view>{}(text);
+  return h ? h : 1;  // 0 marks an empty slot
+}
+
+// Whether some URL entry may lie under ``bare`` (false: certainly none; true: walk the trie).
+bool has_url_entries(const State& st, std::string_view bare) {
+  if (st.url_hosts.empty()) return true;  // not built: always walk
+  size_t mask = st.url_hosts.size() - 1;
+  uint64_t h = hash_of(bare);
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    if (st.url_hosts[i] == h) return true;
+    if (st.url_hosts[i] == 0) return false;
+  }
+}
+
+// The hosts of the URL trie's keys ("host/path"), hashed into st.url_hosts.
+void index_url_hosts(State& st) {
+  std::vector<uint64_t> hashes;
+  marisa::Agent agent;
+  agent.set_query("", 0);
+  while (st.urls.predictive_search(agent)) {
+    std::string_view key(agent.key().ptr(), agent.key().length());
+    size_t slash = key.find('/');
+    if (slash != std::string_view::npos) hashes.push_back(hash_of(key.substr(0, slash)));
+  }
+  size_t slots = 16;
+  while (slots < 2 * hashes.size()) slots <<= 1;
+  st.url_hosts.assign(slots, 0);
+  for (uint64_t h : hashes) {
+    for (size_t i = h & (slots - 1);; i = (i + 1) & (slots - 1)) {
+      if (st.url_hosts[i] == h) break;
+      if (st.url_hosts[i] == 0) {
+        st.url_hosts[i] = h;
+        break;
+      }
+    }
+  }
+}
+
 // The categories of a well-formed name's domain and URL entries.
 Mask listed(State& st, const std::string& host, const std::string& path, std::string& scratch) {
   // Domain entries: the labels reversed, then a dot (filtering.names.domain_key).
@@ -227,9 +343,23 @@ Mask listed(State& st, const std::string& host, const std::string& path, std::st
     if (dot == std::string::npos) break;
     end = dot;
   }
-  Mask found = prefixes(st, st.domains, st.domain_sets, st.n_domain_sets, scratch);
+  size_t first = scratch.find('.');
+  size_t second = scratch.find('.', first + 1);
+  std::string_view key(scratch);
+  // Every listed parent is the one-label key or shares the name's site (see the filter).
+  bool walk = !st.sites || st.maybe_site(key.substr(0, first + 1)) ||
+              (second != std::string::npos && st.maybe_site(key.substr(0, second + 1)));
+  Mask found = 0;
+  if (walk) {
+    size_t shard = 0;  // filtering.shards.shard_of: the key's first two labels
+    if (st.domains.size() > 1 && second != std::string::npos)
+      shard = crc32(key.substr(0, second + 1)) % st.domains.size();
+    const Shard& in = *st.domains[shard];
+    found = prefixes(st, in.trie, in.sets, in.n_sets, scratch);
+  }
   // URL entries, only when some lie under the host (filtering.index.Index.host_categories).
   std::string_view bare = strip_www(host);
+  if (!has_url_entries(st, bare)) return found;
   scratch.assign(bare.data(), bare.size()).push_back('/');
   st.agent.set_query(scratch.data(), scratch.size());
   if (st.urls.predictive_search(st.agent)) {
@@ -303,33 +433,88 @@ State* live(FastPath* self) {
 }
 
 
-// FastPath(domain_trie, domain_sets, url_trie, url_sets, set_masks, expressions): the four
-// index sections (buffers, kept mapped while it lives), each category set's relevant mask, and
-// (pattern, bit) for each relevant category's combined expression.
+// FastPath(domain_trie, domain_sets, url_trie, url_sets, set_masks, expressions, shards): the
+// four index sections (buffers, kept mapped while it lives), each category set's relevant mask,
+// (pattern, bit) for each relevant category's combined expression, and (trie offset, trie
+// length, sets offset, sets length) of each domain shard inside the two domain sections.
 int fp_init(FastPath* self, PyObject* args, PyObject* kwargs) {
   static const char* names[] = {"domain_trie", "domain_sets", "url_trie", "url_sets",
-                                "set_masks", "expressions", nullptr};
-  PyObject *sections[4], *masks, *expressions;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOO", const_cast<char**>(names),
+                                "set_masks", "expressions", "shards", "sites", nullptr};
+  PyObject *sections[5] = {}, *masks, *expressions, *shards;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOO|O", const_cast<char**>(names),
                                    &sections[0], &sections[1], &sections[2], &sections[3],
-                                   &masks, &expressions))
+                                   &masks, &expressions, &shards, &sections[4]))
     return -1;
   release(self);
-  for (int i = 0; i < 4; ++i) {
+  int given = sections[4] && sections[4] != Py_None ? 5 : 4;
+  for (int i = 0; i < given; ++i) {
     if (PyObject_GetBuffer(sections[i], &self->views[i], PyBUF_SIMPLE) < 0) return -1;
     self->held = i + 1;
   }
   auto* st = new State();
   self->state = st;
+  if (given == 5) {
+    const Py_buffer& filter = self->views[4];
+    size_t bytes = static_cast<size_t>(filter.len), block = kBlockWords * sizeof(uint64_t);
+    if (bytes % block || reinterpret_cast<uintptr_t>(filter.buf) % alignof(uint64_t) ||
+        bytes / block >= (1ULL << 32)) {
+      PyErr_SetString(PyExc_ValueError, "the sites filter is not whole aligned blocks");
+      return -1;
+    }
+    st->sites = bytes ? static_cast<const uint64_t*>(filter.buf) : nullptr;  // empty: none
+    st->site_blocks = bytes / block;
+  }
+  PyObject* places = PySequence_Fast(shards, "shards must be a sequence of 4-tuples");
+  if (!places) return -1;
+  const auto* tries = static_cast<const char*>(self->views[0].buf);
+  const auto* sets = static_cast<const char*>(self->views[1].buf);
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(places); ++i) {
+    Py_ssize_t trie_at, trie_len, sets_at, sets_len;
+    if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(places, i), "nnnn", &trie_at, &trie_len,
+                          &sets_at, &sets_len)) {
+      Py_DECREF(places);
+      return -1;
+    }
+    if (trie_at < 0 || trie_len < 0 || sets_at < 0 || sets_len < 0 ||
+        trie_at + trie_len > self->views[0].len || sets_at + sets_len > self->views[1].len) {
+      Py_DECREF(places);
+      PyErr_SetString(PyExc_ValueError, "a domain shard lies outside its section");
+      return -1;
+    }
+    auto shard = std::make_unique<Shard>();
+    try {
+      shard->trie.map(tries + trie_at, static_cast<size_t>(trie_len));
+    } catch (const marisa::Exception& exc) {
+      Py_DECREF(places);
+      PyErr_Format(PyExc_ValueError, "not a marisa trie: %s", exc.what());
+      return -1;
+    }
+    shard->sets = reinterpret_cast<const uint16_t*>(sets + sets_at);
+    shard->n_sets = static_cast<size_t>(sets_len) / 2;
+    st->domains.push_back(std::move(shard));
+  }
+  Py_DECREF(places);
+  if (st->domains.empty()) {
+    PyErr_SetString(PyExc_ValueError, "no domain shard");
+    return -1;
+  }
   try {
-    st->domains.map(self->views[0].buf, static_cast<size_t>(self->views[0].len));
     st->urls.map(self->views[2].buf, static_cast<size_t>(self->views[2].len));
   } catch (const marisa::Exception& exc) {
     PyErr_Format(PyExc_ValueError, "not a marisa trie: %s", exc.what());
     return -1;
   }
-  st->domain_sets = static_cast<const uint16_t*>(self->views[1].buf);
-  st->n_domain_sets = static_cast<size_t>(self->views[1].len) / 2;
+  try {
+    index_url_hosts(*st);
+  } catch (const marisa::Exception&) {
+    st->url_hosts.clear();  // then every host walks the trie, as before
+  }
+  // calloc: the pages are the kernel's zero pages until a slot is written (RSS grows with use).
+  st->memo = static_cast<MemoSlot*>(std::calloc(kMemoSlots, sizeof(MemoSlot)));
+  if (!st->memo) {
+    PyErr_NoMemory();
+    return -1;
+  }
   st->url_sets = static_cast<const uint16_t*>(self->views[3].buf);
   st->n_url_sets = static_cast<size_t>(self->views[3].len) / 2;
   PyObject* seq = PySequence_Fast(masks, "set_masks must be a sequence of ints");
@@ -455,7 +640,7 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' |
 // The scan of one batch, made without the GIL (it touches no Python object): the refusal
 // writer thread runs meanwhile.
 void scan(State& st, const char* data, size_t size, std::string& out,
-          std::vector<std::string_view>& leftovers, std::unordered_map<int, Py_ssize_t>& tally) {
+          std::vector<std::string_view>& leftovers, std::vector<Py_ssize_t>& tally) {
   std::string client, method, host, path, sni, target, scratch, key;
   const char* end = data + size;
   for (const char* line = data; line < end;) {
@@ -483,21 +668,25 @@ void scan(State& st, const char* data, size_t size, std::string& out,
       if (group != st.clients.end() && decode_field(tokens[3], method) &&
           decode_field(tokens[4], host) && decode_field(tokens[5], path) &&
           decode_field(tokens[6], sni) && target_host(host, sni, target) &&
-          (name = classify(target)) != Name::kOther && !named_host(st, target)) {
+          (name = classify(target)) != Name::kOther && !named_host(st, target, scratch)) {
         if (method == "CONNECT" || !sni.empty()) path.clear();
         key.assign(target).append(1, '\n').append(path);
-        auto memo = st.memo.find(key);
         Mask mask;
-        if (memo != st.memo.end()) {
-          mask = memo->second;
+        if (key.size() <= kMemoKey) {
+          uint64_t h = hash_of(key);
+          MemoSlot& slot = st.memo[h & (kMemoSlots - 1)];
+          if (slot.size == key.size() && slot.hash == h &&
+              std::memcmp(slot.key, key.data(), key.size()) == 0) {
+            mask = slot.mask;
+          } else {
+            mask = categories(st, target, path, name, scratch);
+            slot.hash = h;
+            slot.mask = mask;
+            slot.size = static_cast<uint32_t>(key.size());
+            std::memcpy(slot.key, key.data(), key.size());
+          }
         } else {
           mask = categories(st, target, path, name, scratch);
-          if (st.memo_bytes >= kMemoBytes) {
-            st.memo.clear();
-            st.memo_bytes = 0;
-          }
-          st.memo.emplace(key, mask);
-          st.memo_bytes += key.size() + kMemoEntryCost;
         }
         auto found = st.answers.find({group->second, mask});
         if (found != st.answers.end()) taught = &found->second;
@@ -508,6 +697,7 @@ void scan(State& st, const char* data, size_t size, std::string& out,
       continue;
     }
     out.append(tokens[0]).append(taught->words);
+    if (static_cast<size_t>(taught->id) >= tally.size()) tally.resize(taught->id + 1, 0);
     ++tally[taught->id];
     if (taught->refusal) {
       std::vector<std::string>& hosts = st.listed[client];
@@ -538,7 +728,7 @@ PyObject* fp_answer(FastPath* self, PyObject* arg) {
   std::string out;
   out.reserve(static_cast<size_t>(size));
   std::vector<std::string_view> left;
-  std::unordered_map<int, Py_ssize_t> tally;
+  std::vector<Py_ssize_t> tally;
   Py_BEGIN_ALLOW_THREADS
   scan(*st, data, static_cast<size_t>(size), out, left, tally);
   Py_END_ALLOW_THREADS
@@ -551,9 +741,9 @@ PyObject* fp_answer(FastPath* self, PyObject* arg) {
     failed = !item;
     if (item) PyList_SET_ITEM(leftovers, static_cast<Py_ssize_t>(i), item);
   }
-  for (const auto& [id, n] : tally) {
-    if (failed) break;
-    PyObject *key = PyLong_FromLong(id), *value = PyLong_FromSsize_t(n);
+  for (size_t id = 0; !failed && id < tally.size(); ++id) {
+    if (!tally[id]) continue;
+    PyObject *key = PyLong_FromSize_t(id), *value = PyLong_FromSsize_t(tally[id]);
     failed = !key || !value || PyDict_SetItem(counts, key, value) < 0;
     Py_XDECREF(key);
     Py_XDECREF(value);
@@ -618,9 +808,62 @@ PyType_Slot fp_slots[] = {
 PyType_Spec fp_spec = {"filtering._fastpath.FastPath", sizeof(FastPath), 0, Py_TPFLAGS_DEFAULT,
                        fp_slots};
 
+// The sites filter's two sides: the compiler adds sites to a bytearray, a test asks.
+bool filter_args(PyObject* args, int flags, Py_buffer* filter, Py_buffer* sites) {
+  if (!PyArg_ParseTuple(args, flags & PyBUF_WRITABLE ? "w*y*" : "y*y*", filter, sites))
+    return false;
+  size_t block = kBlockWords * sizeof(uint64_t);
+  if (filter->len == 0 || filter->len % block ||
+      reinterpret_cast<uintptr_t>(filter->buf) % alignof(uint64_t)) {
+    PyBuffer_Release(filter);
+    PyBuffer_Release(sites);
+    PyErr_SetString(PyExc_ValueError, "the sites filter is not whole aligned blocks");
+    return false;
+  }
+  return true;
+}
+
+// add_sites(filter, b"site\nsite\n..."): each newline-ended site added to ``filter``.
+PyObject* fp_add_sites(PyObject*, PyObject* args) {
+  Py_buffer filter, sites;
+  if (!filter_args(args, PyBUF_WRITABLE, &filter, &sites)) return nullptr;
+  auto* words = static_cast<uint64_t*>(filter.buf);
+  size_t blocks = static_cast<size_t>(filter.len) / (kBlockWords * sizeof(uint64_t));
+  std::string_view text(static_cast<const char*>(sites.buf), static_cast<size_t>(sites.len));
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    if (end == std::string_view::npos) end = text.size();
+    site_bits(words, blocks, text.substr(0, end), true);
+    text.remove_prefix(std::min(end + 1, text.size()));
+  }
+  PyBuffer_Release(&filter);
+  PyBuffer_Release(&sites);
+  Py_RETURN_NONE;
+}
+
+// may_hold(filter, site) -> False when ``site`` is certainly not in ``filter``.
+PyObject* fp_may_hold(PyObject*, PyObject* args) {
+  Py_buffer filter, site;
+  if (!filter_args(args, 0, &filter, &site)) return nullptr;
+  bool maybe = site_bits(static_cast<uint64_t*>(filter.buf),
+                         static_cast<size_t>(filter.len) / (kBlockWords * sizeof(uint64_t)),
+                         std::string_view(static_cast<const char*>(site.buf),
+                                          static_cast<size_t>(site.len)), false);
+  PyBuffer_Release(&filter);
+  PyBuffer_Release(&site);
+  return PyBool_FromLong(maybe);
+}
+
+PyMethodDef module_methods[] = {
+    {"add_sites", fp_add_sites, METH_VARARGS,
+     "add_sites(filter: bytearray, sites: bytes): add newline-separated sites to the filter"},
+    {"may_hold", fp_may_hold, METH_VARARGS,
+     "may_hold(filter, site: bytes) -> False when the site is certainly not in the filter"},
+    {nullptr, nullptr, 0, nullptr}};
+
 PyModuleDef module = {PyModuleDef_HEAD_INIT, "filtering._fastpath",
                       "The filtering helper's compiled fast lane (see filtering/fastpath.py).",
-                      -1, nullptr, nullptr, nullptr, nullptr, nullptr};
+                      -1, module_methods, nullptr, nullptr, nullptr, nullptr};
 
 }  // namespace
 

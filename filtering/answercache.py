@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from filtering.decide import Answer
+    from filtering.answer import Answer
 
 # Request lines kept (about 0.5 MB); then they are dropped and relearnt. Most requests are
 # answered by the compiled lane before they get here (filtering.fastpath).

@@ -10,32 +10,31 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import Flask, Response, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as Redirect
 
 from appliance import wsgi
+from appliance.clock import local_now, zone
 from appliance.errors import CarineError
 from appliance.state import connect
+from appliance.web.factory import HEADERS, Face
+from appliance.web.factory import create_app as web_app
 from filtering import store, wording
 from filtering.blockform import BadInput, form_url, host_of, parse_message, read_demand
 from filtering.config import FilterConfig
 
 log = logging.getLogger("carine.blockpage")
 
-HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; style-src 'self'; form-action 'self'; "
-                               "frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+__all__ = ["HEADERS", "create_app"]
 MAX_BODY = 16 * 1024  # a request form: 2000-character URL and 500-character comment, encoded
 MAX_ROWS = 15  # the recent list stays a light page (D-UI-3) even after a burst of blocks
+ANSWERS_FOR = timedelta(days=7)  # how long a pupil sees the referent's answers
 
 
 class Unavailable(CarineError):
@@ -68,6 +67,17 @@ class Store:
             log.error("cannot read recent blocks: %s", exc)
             return None
 
+    def answers(self, client: str, now: datetime) -> list[sqlite3.Row]:
+        """``client``'s unblock requests of the last week with the referent's answers."""
+        if self.conn is None:
+            return []
+        try:
+            with self.lock:
+                return store.answers_for(self.conn, client, now - ANSWERS_FOR)
+        except sqlite3.Error as exc:
+            log.error("cannot read request answers: %s", exc)
+            return []
+
     def request(self, client: str, host: str, url: str, category: str, reason: str,
                 comment: str, now: datetime) -> int:
         unavailable = Unavailable("Les demandes de déblocage sont momentanément indisponibles.",
@@ -88,19 +98,26 @@ def breakable(host: str) -> Markup:
     return escape(host).replace(".", Markup(".<wbr>"))  # escaped first, then the markup
 
 
-def create_app(config: FilterConfig, clock: Callable[[], datetime] = datetime.now, *,
+def create_app(config: FilterConfig, clock: Callable[[], datetime] | None = None, *,
                secret_key: str | None = None) -> Flask:
-    """The block page application for one school; ``secret_key`` signs the CSRF session
-    (random by default: forms shown before a restart then need a reload)."""
-    app = Flask(__name__, template_folder="templates/blockpage", static_folder="static")
-    app.config.update(SECRET_KEY=secret_key or secrets.token_hex(32), MAX_CONTENT_LENGTH=MAX_BODY,
-                      SESSION_COOKIE_NAME="carine_blockpage", SESSION_COOKIE_SAMESITE="Lax",
-                      SEND_FILE_MAX_AGE_DEFAULT=86400)
-    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # lighter pages
-    app.jinja_env.filters["breakable"] = breakable
-    app.jinja_env.globals.update(explain=wording.explain, category_label=wording.category_label,
-                                 french_time=wording.french_time, uai=config.uai)
-    CSRFProtect(app)  # type: ignore[no-untyped-call]  # Flask-WTF has no annotations
+    """The block page application for one school; ``clock`` gives aware times (the system's
+    by default), shown in the school's zone; ``secret_key`` signs the CSRF session (random by
+    default: forms shown before a restart then need a reload)."""
+    tz = zone(config.timezone)
+    # Plain HTTP (Squid redirects blocked pages here): the cookie is not Secure, and no HSTS.
+    face = Face("blockpage", https=False, max_body=MAX_BODY, globals={
+        "explain": wording.explain, "category_label": wording.category_label,
+        "french_time": lambda at: wording.french_time(at, tz), "uai": config.uai})
+    return web_app(__name__, face, [blueprint(config, clock or local_now(config.timezone))],
+                   secret_key=secret_key or secrets.token_hex(32))
+
+
+def blueprint(config: FilterConfig, clock: Callable[[], datetime]) -> Blueprint:
+    """The block page's routes and error pages."""
+    app = Blueprint("blockpage", __name__, template_folder="templates/blockpage",
+                    static_folder="static", static_url_path="/static")
+    app.add_app_template_filter(breakable, "breakable")
+    tz = zone(config.timezone)
     db = Store(config.store)
 
     def client() -> str:
@@ -108,7 +125,7 @@ def create_app(config: FilterConfig, clock: Callable[[], datetime] = datetime.no
 
     @app.get("/")
     def home() -> Redirect:
-        return redirect(url_for("recent"))
+        return redirect(url_for("blockpage.recent"))
 
     @app.get("/sante")
     def health() -> Response:
@@ -125,7 +142,7 @@ def create_app(config: FilterConfig, clock: Callable[[], datetime] = datetime.no
         return render_template(
             "bloque.html", host=host_of(url), url=form_url(url), message=message,
             why=wording.explain(message.reason, message.category, message.profile),
-            when=wording.french_datetime(clock()), client=client(),
+            when=wording.french_datetime(clock(), tz), client=client(),
             requests_on=db.conn is not None)
 
     @app.get("/bloques")
@@ -133,7 +150,10 @@ def create_app(config: FilterConfig, clock: Callable[[], datetime] = datetime.no
         rows = db.recent(client(), clock())  # None: the store cannot say
         shown = None if rows is None else rows[:MAX_ROWS]
         more = 0 if rows is None or shown is None else len(rows) - len(shown)
-        return render_template("bloques.html", rows=shown, more=more, client=client())
+        answers = [(r, datetime.fromisoformat(r["until"]) if r["until"] else None)
+                   for r in db.answers(client(), clock())]
+        return render_template("bloques.html", rows=shown, more=more, client=client(),
+                               answers=answers)
 
     @app.post("/demande")
     def demand() -> str:
@@ -151,20 +171,20 @@ def create_app(config: FilterConfig, clock: Callable[[], datetime] = datetime.no
     def error(status: int, title: str, message: str, hint: str | None) -> tuple[str, int]:
         return render_template("erreur.html", title=title, message=message, hint=hint), status
 
-    @app.errorhandler(BadInput)
+    @app.app_errorhandler(BadInput)
     def bad_input(exc: BadInput) -> tuple[str, int]:
         return error(400, "Demande refusée", exc.message, exc.hint)
 
-    @app.errorhandler(Unavailable)
+    @app.app_errorhandler(Unavailable)
     def unavailable(exc: Unavailable) -> tuple[str, int]:
         return error(503, "Service indisponible", exc.message, exc.hint)
 
-    @app.errorhandler(CSRFError)
+    @app.app_errorhandler(CSRFError)
     def csrf_failed(_exc: CSRFError) -> tuple[str, int]:
         return error(400, "Demande refusée", "Le formulaire n'a pas pu être vérifié : il a "
                      "peut-être expiré.", "Rechargez la page de blocage, puis recommencez.")
 
-    @app.errorhandler(HTTPException)
+    @app.app_errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:
         status = exc.code or 500
         if status == 404:
@@ -174,18 +194,11 @@ def create_app(config: FilterConfig, clock: Callable[[], datetime] = datetime.no
                          "Raccourcissez le commentaire, puis recommencez.")
         return error(status, "Demande refusée", "Cette demande n'est pas possible ici.", None)
 
-    @app.errorhandler(Exception)
+    @app.app_errorhandler(Exception)
     def failure(exc: Exception) -> tuple[str, int]:
         log.exception("unexpected error on %s", request.path)  # the path only: no query, no body
         return error(500, "Erreur", "Une erreur inattendue est survenue.",
                      "Réessayez dans quelques instants.")
-
-    @app.after_request
-    def headers(response: Response) -> Response:
-        response.headers.update(HEADERS)
-        if response.mimetype == "text/html":
-            response.headers["Cache-Control"] = "no-store"  # pages carry a CSRF token
-        return response
 
     return app
 

@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from appliance import paths
 from appliance.errors import CarineError
-from filtering.updatecli import register_update
+from filtering.config import CONFIG
+from filtering.opscli import register_operations
+from filtering.updatecli import configured_index, register_update
 
 
 def _compile(args: argparse.Namespace) -> int:
@@ -51,7 +54,7 @@ def split_target(target: str) -> tuple[str, str | None]:
 def _lookup(args: argparse.Namespace) -> int:
     from filtering.index import Index
 
-    with Index.open(args.index) as index:
+    with Index.open(args.index or configured_index(args)) as index:
         for target in args.targets:
             host, path = split_target(target)
             print(f"{target} {','.join(sorted(index.lookup(host, path))) or '-'}")
@@ -103,17 +106,21 @@ def register(sub: Any) -> None:
     c.set_defaults(func=_compile)
 
     c = cmds.add_parser("lookup", help="categories of URLs or hosts in an index")
-    c.add_argument("--index", type=Path, required=True)
+    c.add_argument("--index", type=Path,
+                   help="default: the one the installed (or, with --lab, the lab's) "
+                        "filtering.json names")
     c.add_argument("targets", nargs="+", metavar="URL", help="URL, or a bare host (as HTTPS)")
     c.set_defaults(func=_lookup)
 
     c = cmds.add_parser("dns-refresh", help="SafeSearch addresses and refused names for the "
                         "DNS views, from the index (after each list update)")
-    c.add_argument("--config", type=Path, required=True, help="the rendered filtering.json")
+    c.add_argument("--config", type=Path, default=paths.Default("etc", CONFIG),
+                   help="the rendered filtering.json (default %(default)s)")
     c.add_argument("--reload", action="store_true", help="tell the running views to re-read")
     c.set_defaults(func=_dns_refresh)
 
     register_update(cmds)
+    register_operations(cmds)
 
     c = cmds.add_parser("synth", help="the real lists plus synthetic domains, for benchmarks")
     c.add_argument("--lists", type=Path, required=True, help="the real UT1 tree")

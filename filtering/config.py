@@ -3,15 +3,14 @@ filtering.json — the site's filtering section and which zone, and profile, a c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, ip_address
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from appliance.errors import CarineError
+from appliance import runtime
+from appliance.clock import DEFAULT_ZONE
+from appliance.runtime import RuntimeFile
 from appliance.site.filtering import Filtering
 
 if TYPE_CHECKING:  # the renderer's side only: the helper never builds a whole site model
@@ -32,18 +31,37 @@ class ZoneInfo:
     gateway: IPv4Address
 
 
+class ZoneFile(RuntimeFile):
+    name: str
+    subnet: IPv4Network
+    profile: str
+    gateway: IPv4Address
+
+
+class FilteringFile(RuntimeFile):
+    """filtering.json: the model both the renderer and the filtering processes use."""
+
+    uai: str
+    domain: str
+    zones: tuple[ZoneFile, ...]
+    index: Path
+    store: Path
+    run: Path
+    timezone: str = DEFAULT_ZONE
+    filtering: Filtering
+
+
 def render_config(site: Site, layout: Layout) -> str:
     """The JSON the filtering processes read (rendered by the Squid service)."""
     from appliance.site import Internet
 
-    zones = [{"name": z.name, "subnet": str(z.subnet), "profile": z.profiles[0],
-              "gateway": str(z.gateway())}
-             for z in site.zones if z.internet is Internet.FILTERED and z.profiles]
-    doc = {"uai": site.school.uai, "domain": site.lan.domain, "zones": zones,
-           "index": str(layout.state / INDEX), "store": str(layout.state / "state.sqlite"),
-           "run": str(layout.run),
-           "filtering": site.filtering.model_dump(mode="json")}
-    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    zones = tuple(ZoneFile(name=z.name, subnet=z.subnet, profile=z.profiles[0],
+                           gateway=z.gateway())
+                  for z in site.zones if z.internet is Internet.FILTERED and z.profiles)
+    return runtime.dump(FilteringFile(
+        uai=site.school.uai, domain=site.lan.domain, zones=zones, index=layout.state / INDEX,
+        store=layout.state / "state.sqlite", run=layout.run, timezone=site.school.timezone,
+        filtering=site.filtering))
 
 
 @dataclass(frozen=True)
@@ -57,18 +75,14 @@ class FilterConfig:
     store: Path
     run: Path
     filtering: Filtering
+    timezone: str = DEFAULT_ZONE  # the school's: time rules and the times pages show
 
     @classmethod
     def load(cls, path: Path) -> FilterConfig:
-        try:
-            doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            zones = tuple(ZoneInfo(z["name"], IPv4Network(z["subnet"]), z["profile"],
-                                   IPv4Address(z["gateway"])) for z in doc["zones"])
-            return cls(doc["uai"], doc["domain"], zones, Path(doc["index"]), Path(doc["store"]),
-                       Path(doc["run"]), Filtering.model_validate(doc["filtering"]))
-        except (OSError, ValueError, KeyError, ValidationError) as exc:
-            raise CarineError(f"cannot read the filtering configuration {path}: {exc}",
-                              "render the site again (carine render)") from exc
+        doc = runtime.load(FilteringFile, path, "filtering")
+        zones = tuple(ZoneInfo(z.name, z.subnet, z.profile, z.gateway) for z in doc.zones)
+        return cls(doc.uai, doc.domain, zones, doc.index, doc.store, doc.run, doc.filtering,
+                   doc.timezone)
 
     def zone_of(self, client: str) -> ZoneInfo | None:
         """The filtered zone ``client`` is in, or None (then no filtering profile applies)."""

@@ -4,20 +4,21 @@ host, what the policy decides, and a record of refusals. The Squid helper is a l
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
+from appliance.clock import local_now
 from appliance.errors import CarineError
 from appliance.sessions.identity import IdentityLookup
 from appliance.state import connect, data_version
 from filtering import store
+from filtering.answer import PLAIN, Answer
 from filtering.answercache import AnswerCache, Site
 from filtering.config import FilterConfig, ZoneInfo
 from filtering.fastpath import FastLane
@@ -27,7 +28,6 @@ from filtering.refusals import LISTED_PER_CLIENT, RefusalWriter
 log = logging.getLogger("carine.filter")
 IDENTITY_RECHECK = 0.05  # seconds between re-reads of the sessions for an unknown client
 RELOAD_EVERY = timedelta(seconds=1)  # between checks for a new index or new openings
-_PLAIN = re.compile(r"[A-Za-z0-9/_.:-]*")
 
 
 class Lists(Protocol):
@@ -60,34 +60,6 @@ class Request:
     sni: str
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class Answer:
-    """OK or ERR, and the annotations Squid logs (%{category}note...) and passes to deny_info.
-
-    ``cacheable``: the same request from the same zone gets this answer until the decider's
-    cache is reset; ``record``: (host, category, reason, profile) of a refusal to remember for
-    the "recently blocked" page, each time it is given. ``words`` (the answer as Squid reads it
-    after the channel id) and ``counted`` (the counters' labels) are derived from the notes."""
-
-    ok: bool
-    notes: dict[str, str] = field(default_factory=dict)
-    cacheable: bool = False
-    record: tuple[str, str, str, str] | None = None
-    words: bytes = b""
-    counted: tuple[str, str, str] = ("", "", "")
-
-    def __post_init__(self) -> None:
-        if not self.words:  # computed once: cached answers are given many times
-            # Values are %-encoded: Squid kv-pairs end at a space, a host can hold odd bytes.
-            notes = " ".join(f"{k}={v if _PLAIN.fullmatch(v) else quote(v, safe='/-_.:')}"
-                             for k, v in self.notes.items())
-            object.__setattr__(self, "words", (b" OK " if self.ok else b" ERR ")
-                               + notes.encode() + b"\n")
-            object.__setattr__(self, "counted", (
-                self.notes.get("profile", "-"), self.notes.get("category", "-"),
-                self.notes.get("decision", "-")))
-
-
 UNFILTERED = Answer(True, {"decision": "allow", "reason": "unfiltered-zone"}, cacheable=True)
 
 
@@ -108,10 +80,11 @@ class Decider:
     they change (checked at most once a second), without restarting anything."""
 
     def __init__(self, config: FilterConfig, open_lists: Callable[[Path], Lists],
-                 clock: Callable[[], datetime] = datetime.now) -> None:
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.config = config
         self.open_lists = open_lists
-        self.clock = clock
+        # Aware, in the school's zone: time rules are wall times, stored times become UTC.
+        self.clock = clock or local_now(config.timezone)
         self.lists: Lists | None = None
         self.lists_stamp: tuple[int, int] | None = None
         self.conn: sqlite3.Connection | None = None
@@ -382,6 +355,6 @@ def _answer(verdict: Verdict, profile: str) -> Answer:
 
 def _with_user(answer: Answer, user: str) -> Answer:
     """``answer`` naming ``user`` to Squid (user=, logged as %un in the access log)."""
-    name = user if _PLAIN.fullmatch(user) else quote(user, safe="/-_.:")
+    name = user if PLAIN.fullmatch(user) else quote(user, safe="/-_.:")
     return Answer(answer.ok, answer.notes, answer.cacheable, answer.record,
                   answer.words[:-1] + b" user=" + name.encode() + b"\n", answer.counted)

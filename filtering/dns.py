@@ -13,6 +13,7 @@ from pathlib import Path
 from appliance.render.layout import Layout
 from appliance.render.service import CheckResult, Contribution, Redirect, RenderContext
 from appliance.render.templating import HEADER, environment, render
+from appliance.render.units import Health, Unit
 from appliance.run import run
 from appliance.site import Internet, Site
 from appliance.site.filtering import Audience
@@ -110,6 +111,25 @@ class DnsFilterService:
                 hosts=layout.run / SAFESEARCH_HOSTS, servers=layout.run / BLOCKED_SERVERS)
             for view in views(site)
         }
+
+    def units(self, site: Site, layout: Layout) -> Sequence[Unit]:
+        """One dnsmasq per view; it drops to nobody after binding, reads the run folder."""
+        if not site.filtering.enabled:
+            return []
+        out = []
+        for view in views(site):
+            conf = layout.etc(f"{VIEWS_DIR}/{view.name}.conf")
+            out.append(Unit(
+                f"dns-{view.name}", f"CARINE DNS view {view.name} (SafeSearch, refused names)",
+                ("/usr/sbin/dnsmasq", "-k", "-C", str(conf),
+                 f"--log-facility={layout.log}/dns-{view.name}.log"),
+                reads=(conf, layout.run / "dns"), state_dirs=(layout.run, layout.log),
+                capabilities=("CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SETUID",
+                              "CAP_SETGID"),
+                address_families=("AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"),
+                system_calls=("@privileged",), after=("nftables", "dnsmasq", "lists-update"),
+                health=Health("tcp", port=view.port, udp=True)))
+        return out
 
     def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
         results = []

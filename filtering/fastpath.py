@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from filtering.decide import Answer
+    from filtering.answer import Answer
 
 log = logging.getLogger("carine.filter")
 MAX_BITS = 128  # the lane's category mask
@@ -49,10 +49,14 @@ class FastLane:
     @classmethod
     def build(cls, sections: tuple[memoryview, memoryview, memoryview, memoryview],
               set_members: Iterable[Iterable[str]], expressions: dict[str, str],
-              relevant: frozenset[str]) -> FastLane | None:
+              relevant: frozenset[str],
+              shards: Sequence[tuple[int, int, int, int]] | None = None,
+              sites: memoryview | None = None) -> FastLane | None:
         """The lane over an index's four sections, its category sets (names) and its
         expressions (category -> combined pattern), for the ``relevant`` categories; None when
-        the lane cannot match Python exactly here (then Python decides everything)."""
+        the lane cannot match Python exactly here (then Python decides everything).
+        ``shards`` places the domain shards in the domain sections (see filtering.shards);
+        ``sites`` is the index's sites filter, if it has one (see filtering.sitefilter)."""
         module = native_module()
         if module is None:
             return None
@@ -71,7 +75,8 @@ class FastLane:
             log.warning("non-ASCII expressions: deciding every request in Python")
             return None
         try:
-            native = module.FastPath(*sections, masks, patterns)
+            whole = [(0, len(sections[0]), 0, len(sections[1]))]
+            native = module.FastPath(*sections, masks, patterns, list(shards or whole), sites)
         except ValueError as exc:
             log.warning("fast lane refused the index (%s): deciding every request in Python", exc)
             return None

@@ -19,10 +19,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from appliance.errors import CarineError
+from filtering.answer import Answer
 from filtering.answercache import ZoneAnswers
 from filtering.config import FilterConfig
 from filtering.counters import Counters
-from filtering.decide import Answer, Decider, Lists, Request
+from filtering.decide import Decider, Lists, Request
 
 log = logging.getLogger("carine.filter")
 FIELDS = 6

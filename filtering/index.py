@@ -26,6 +26,8 @@ from filtering.names import (
     strip_scheme,
     url_key,
 )
+from filtering.shards import shard_of
+from filtering.sitefilter import SECTION
 
 __all__ = ["Index", "compile_lists"]
 
@@ -37,6 +39,26 @@ _SLOW_ENDINGS = frozenset(".0123456789")
 
 def _closed(*_args: Any) -> Any:
     raise CarineError("the filtering index was closed", "open it again with Index.open")
+
+
+def _shards(path: Path, mapped: Mapped) -> list[tuple[int, int, int, int]]:
+    """(trie offset, trie length, sets offset, sets length) of each domain shard inside the
+    domain sections; a version 1 index is one shard. CarineError when they do not fit."""
+    tries, sets = len(mapped.section("domain_trie")), len(mapped.section("domain_sets"))
+    found = mapped.header.get("domain_shards", [[0, tries, 0, sets]])
+    try:
+        shards = [(int(a), int(b), int(c), int(d)) for a, b, c, d in found]
+    except (TypeError, ValueError):
+        shards = []
+    for trie_at, trie_len, sets_at, sets_len in shards:
+        if trie_at % 8 or sets_at % 2 or sets_len % 2 or min(trie_at, trie_len, sets_at) < 0 \
+                or trie_at + trie_len > tries or sets_at + sets_len > sets:
+            shards = []
+            break
+    if not shards:
+        raise CarineError(f"index {path} is corrupt: its domain shards do not fit its sections",
+                          f"compile it again: carine filter compile --lists DIR --out {path}")
+    return shards
 
 
 def _set_ids(view: memoryview) -> memoryview:
@@ -67,11 +89,17 @@ class Index:
                            for members in header["category_sets"])
         self._views = [mapped.section(name) for name in
                        ("domain_trie", "domain_sets", "url_trie", "url_sets")]
-        self._domains = marisa_trie.Trie().map(self._views[0])  # in place: no copy
+        # The sites filter, for the compiled lane (an index compiled without it has none).
+        self._sites = mapped.section(SECTION) if SECTION in header["sections"] else None
+        self.shards = _shards(path, mapped)
+        self._shard_views = [(self._views[0][a:a + b], self._views[1][c:c + d])
+                             for a, b, c, d in self.shards]
+        # in place: no copy
+        self._domains = [marisa_trie.Trie().map(trie) for trie, _ in self._shard_views]
         self._urls = marisa_trie.Trie().map(self._views[2])
-        self._domain_sets = _set_ids(self._views[1])
+        self._domain_sets = [_set_ids(ids) for _, ids in self._shard_views]
         self._url_sets = _set_ids(self._views[3])
-        self._domain_prefixes = self._domains.iter_prefixes_with_ids
+        self._domain_prefixes = [trie.iter_prefixes_with_ids for trie in self._domains]
         self._url_prefixes = self._urls.iter_prefixes_with_ids
         self._unions: dict[tuple[frozenset[str], ...], frozenset[str]] = {}
         self._expressions: list[tuple[re.Pattern[str], frozenset[str]]] | None = None
@@ -111,8 +139,10 @@ class Index:
             host = normal
         # The Squid helper's hot path: domain_key inlined, one C call finds every listed parent;
         # a plain loop, as most hosts match nothing and the rest one entry.
-        found, sets, ids = EMPTY, self._sets, self._domain_sets
-        for _, key_id in self._domain_prefixes(".".join(host.lower().split(".")[::-1]) + "."):
+        key = ".".join(host.lower().split(".")[::-1]) + "."
+        shard = shard_of(key, len(self._domain_prefixes))
+        found, sets, ids = EMPTY, self._sets, self._domain_sets[shard]
+        for _, key_id in self._domain_prefixes[shard](key):
             found = sets[ids[key_id]] if found is EMPTY else self._union((found, sets[ids[key_id]]))
         return found
 
@@ -155,7 +185,7 @@ class Index:
         expressions = {name: combined_pattern(patterns)
                        for name, patterns in self.meta["expressions"].items()}
         lane = FastLane.build((self._views[0], self._views[1], self._views[2], self._views[3]),
-                              self._sets, expressions, relevant)
+                              self._sets, expressions, relevant, self.shards, self._sites)
         if lane is not None:
             self._lanes.append(lane)
         return lane
@@ -194,10 +224,11 @@ class Index:
         """Every listed domain in one of ``categories`` (for the DNS views' refused names)."""
         wanted = frozenset(categories)
         hit = [bool(members & wanted) for members in self._sets]
-        ids = self._domain_sets
-        for key, key_id in self._domains.iteritems():
-            if hit[ids[key_id]]:
-                yield ".".join(key[:-1].split(".")[::-1])
+        for shard, (trie, ids) in enumerate(zip(self._domains, self._domain_sets, strict=True)):
+            for key, key_id in trie.iteritems():
+                # One-label keys are in every shard: named once, from the first.
+                if hit[ids[key_id]] and (shard == 0 or key.count(".") > 1):
+                    yield ".".join(key[:-1].split(".")[::-1])
 
     def changed(self) -> bool:
         """Whether the file at our path is no longer the one we mapped (a new compile)."""
@@ -213,9 +244,14 @@ class Index:
         for lane in self._lanes:  # they hold the sections too
             lane.close()
         self._lanes.clear()
-        self._domain_prefixes = self._url_prefixes = _closed
+        self._domain_prefixes = [_closed] * len(self._domain_prefixes)
+        self._url_prefixes = _closed
         del self._domains, self._urls  # they hold views of the map
-        for view in (self._domain_sets, self._url_sets, *self._views, self._mapped.data):
+        if self._sites is not None:
+            self._sites.release()
+        for view in (*self._domain_sets, self._url_sets,
+                     *(part for pair in self._shard_views for part in pair),
+                     *self._views, self._mapped.data):
             view.release()
         self._mapped.map.close()
         self._mapped.file.close()

@@ -17,10 +17,14 @@ from appliance.errors import CarineError
 from appliance.files import write_atomic
 
 MAGIC = b"CARINEIX"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the domain trie in shards (header "domain_shards")
+READABLE_VERSIONS = (1, 2)  # 1: one domain trie; still read, never written
 PREFIX = struct.Struct("<8sII")  # magic, format version, header length (all little-endian)
 ALIGN = 8
 SECTIONS = ("domain_trie", "domain_sets", "url_trie", "url_sets")
+# Written when there is one, used when present: the sites filter (filtering/sitefilter.py) came
+# within version 2, as readers look sections up by name and ignore those they do not know.
+OPTIONAL_SECTIONS = ("domain_sites",)
 
 
 def _padding(length: int) -> bytes:
@@ -41,7 +45,7 @@ def write_index(out: Path, header: dict[str, Any], sections: dict[str, bytes]) -
     marisa maps a trie in place and the set arrays are read as uint16 without a copy."""
     places, parts, offset = {}, [], 0
     digest = hashlib.sha256()
-    for name in SECTIONS:
+    for name in (*SECTIONS, *(n for n in OPTIONAL_SECTIONS if n in sections)):
         data = sections[name]
         places[name] = [offset, len(data)]
         for part in (data, _padding(len(data))):
@@ -81,7 +85,7 @@ def _corrupt(path: Path, why: str) -> CarineError:
 
 
 def _check_header(path: Path, header: Any, data_length: int) -> dict[str, Any]:
-    if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+    if not isinstance(header, dict) or header.get("format") not in READABLE_VERSIONS:
         raise _corrupt(path, "header format does not match the file's version")
     try:
         places = [header["sections"][name] for name in SECTIONS]
@@ -93,7 +97,9 @@ def _check_header(path: Path, header: Any, data_length: int) -> dict[str, Any]:
         raise _corrupt(path, "header lacks sections, categories or checksum")
     if declared != data_length:
         raise _corrupt(path, f"truncated ({data_length} data bytes, header says {declared})")
-    for offset, length in places:
+    optional = [header["sections"][name] for name in OPTIONAL_SECTIONS
+                if name in header["sections"]]
+    for offset, length in places + optional:
         if offset % ALIGN or offset < 0 or length < 0 or offset + length > data_length:
             raise _corrupt(path, "a section lies outside the file")
     return header
@@ -127,7 +133,7 @@ def map_index(path: Path, verify: bool = True) -> Mapped:
         if magic != MAGIC:
             raise CarineError(f"index {path} is not a CARINE index (bad magic {magic!r})",
                               "give the file written by carine filter compile")
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise CarineError(
                 f"index {path} has format version {version}; this CARINE reads version "
                 f"{FORMAT_VERSION}", f"compile it again: carine filter compile --out {path}")

@@ -3,7 +3,7 @@ entries with their category sets, counting every line; a bad line is skipped, ne
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +16,11 @@ from filtering.names import (
 )
 from filtering.report import KINDS, CompileReport, FileCount
 
-__all__ = ["CompileReport", "FileCount", "Lists", "ListsInvalid", "find_tree", "read_lists"]
+__all__ = ["CompileReport", "FileCount", "KeySink", "Lists", "ListsInvalid", "find_tree",
+           "read_lists"]
+
+KeySink = Callable[[str, int], None]
+"""Where read_lists puts each normalised key with its category's number."""
 
 
 class ListsInvalid(CarineError):
@@ -122,9 +126,18 @@ def _lines(path: Path, where: str, count: FileCount) -> Iterator[tuple[int, str]
                 yield lineno, line
 
 
-def _read_keys(path: Path, where: str, count: FileCount, keys: dict[str, int],
-               lists: Lists, category: int, domains: bool) -> None:
-    steps = lists.sets.step(category)
+def into(keys: dict[str, int], sets: SetTable) -> KeySink:
+    """A sink that keeps keys in memory with their set ids (small trees, tests)."""
+    def add(key: str, category: int) -> None:
+        steps = sets.step(category)
+        old = keys.get(key, 0)
+        new = steps.get(old)
+        keys[key] = sets.add(steps, old, category) if new is None else new
+    return add
+
+
+def _read_keys(path: Path, where: str, count: FileCount, sink: KeySink, category: int,
+               domains: bool) -> None:
     for lineno, line in _lines(path, where, count):
         try:
             # inlined: this loop runs once per line, 5 million times at full scale
@@ -134,9 +147,7 @@ def _read_keys(path: Path, where: str, count: FileCount, keys: dict[str, int],
             count.bad(where, lineno, line, str(exc))
             continue
         count.entries += 1
-        old = keys.get(key, 0)
-        new = steps.get(old)
-        keys[key] = lists.sets.add(steps, old, category) if new is None else new
+        sink(key, category)
 
 
 def _read_expressions(path: Path, where: str, count: FileCount) -> list[str]:
@@ -151,12 +162,18 @@ def _read_expressions(path: Path, where: str, count: FileCount) -> list[str]:
     return patterns
 
 
-def read_lists(lists: Path, source: str | None = None) -> Lists:
-    """Read every category of the UT1 tree at ``lists``; raise ListsInvalid if nothing usable."""
+def read_lists(lists: Path, source: str | None = None, domains: KeySink | None = None,
+               urls: KeySink | None = None) -> Lists:
+    """Read every category of the UT1 tree at ``lists``; raise ListsInvalid if nothing usable.
+
+    Keys go to ``domains`` and ``urls`` when given (the compiler spills them to disk), else
+    into the result's dicts."""
     root = find_tree(lists)
     folders = _categories(root)
     report = CompileReport(source or str(root), aliases=_aliases(root, folders))
     out = Lists(list(folders), report)
+    sinks = {"domains": domains or into(out.domains, out.sets),
+             "urls": urls or into(out.urls, out.sets)}
     for index, (name, folder) in enumerate(folders.items()):
         files = report.categories[name] = {}
         for kind in KINDS:
@@ -170,8 +187,7 @@ def read_lists(lists: Path, source: str | None = None) -> Lists:
                 if patterns:
                     out.expressions[name] = patterns
             else:
-                keys = out.domains if kind == "domains" else out.urls
-                _read_keys(path, where, count, keys, out, index, kind == "domains")
+                _read_keys(path, where, count, sinks[kind], index, kind == "domains")
     if not report.entries:
         raise ListsInvalid(f"{lists}: no usable entry in {len(folders)} categories "
                            f"({report.malformed} malformed lines)",

@@ -29,9 +29,13 @@ class Verdict:
         return "allow" if self.allowed else "block"
 
 
+INTERNET = "*"  # an opening of this "domain" opens the whole internet for its zone
+
+
 @dataclass(frozen=True)
 class Opening:
-    """A teacher opened ``domain`` (and its subdomains) for a zone, until a time (D-FIL-6)."""
+    """A teacher opened ``domain`` (and its subdomains), or the whole internet (``INTERNET``),
+    for a zone, until a time (D-FIL-6); the national layer and school blocks still apply."""
 
     domain: str
     zone: str
@@ -95,7 +99,9 @@ class Policy:
         # Hosts named by a layer: for every other host the verdict depends only on the
         # profile, the categories and the time, and is kept until next_change.
         self.named = frozenset((*self.national_domains, *self.school_block, *self.school_allow,
-                                *(o.domain for o in openings)))
+                                *(o.domain for o in openings if o.domain != INTERNET)))
+        # Zones opened whole: their verdicts depend on the zone, which the memo does not key.
+        self.open_zones = frozenset(o.zone for o in openings if o.domain == INTERNET)
         self._memo: dict[tuple[str, frozenset[str]], Verdict] = {}
         self._memo_since: datetime | None = None
         self._memo_until: datetime | None = None
@@ -117,7 +123,7 @@ class Policy:
     def decide(self, profile: str, zone: str, host: str, categories: frozenset[str],
                now: datetime) -> Verdict:
         """Whether ``profile`` in ``zone`` may reach ``host`` (listed in ``categories``) now."""
-        if matching_domain(host, self.named):
+        if zone in self.open_zones or matching_domain(host, self.named):
             return self._decide(profile, zone, host, categories, now)
         since, until = self._memo_since, self._memo_until
         if since is None or now < since or (until is not None and now >= until) \
@@ -153,7 +159,8 @@ class Policy:
 
     def _opening(self, zone: str, host: str, now: datetime) -> Opening | None:
         for opening in self.openings.get(zone, ()):
-            if opening.until > now and matching_domain(host, frozenset((opening.domain,))):
+            if opening.until > now and (opening.domain == INTERNET or
+                                        matching_domain(host, frozenset((opening.domain,)))):
                 return opening
         return None
 

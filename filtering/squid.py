@@ -12,6 +12,7 @@ from pathlib import Path
 from appliance.render.layout import Layout
 from appliance.render.service import CheckResult, Contribution, Opening, Redirect, RenderContext
 from appliance.render.templating import HEADER, environment, render
+from appliance.render.units import Health, Reload, Timer, Unit
 from appliance.run import run
 from appliance.site import Internet, Site
 from appliance.tls import write_self_signed
@@ -23,6 +24,8 @@ CONFIG = "squid/squid.conf"
 DNS_HOOK = "carine/dnsmasq.d/filtering.conf"
 PEEK_CERT = "tls/proxy-peek.pem"
 HELPER = "carine-filter-helper"
+# The lists' publisher (Université Toulouse Capitole), fetched nightly by the update timer.
+UT1 = "https://dsi.ut-capitole.fr/blacklists/download"
 
 
 def proxied_zones(site: Site) -> list[str]:
@@ -72,6 +75,46 @@ class SquidService:
                 filter_config=filter_config, block_page_port=site.filtering.block_page_port,
             )
         return files
+
+    def units(self, site: Site, layout: Layout) -> Sequence[Unit | Timer]:
+        """Squid (it launches the filtering helpers itself), the block page, the list update."""
+        if not site.filtering.enabled:
+            return []
+        conf, filter_config = layout.etc(CONFIG), layout.etc(FILTER_CONFIG)
+        proxy = site.filtering.proxy
+        carine = str(layout.programs / "carine")
+        filtering = layout.state / "filtering"
+        update = Unit(
+            "lists-update", "CARINE filtering lists: fetch, check, compile, switch",
+            (carine, "filter", "update", "--source", f"{UT1}/blacklists.tar.gz",
+             "--checksum-url", f"{UT1}/MD5SUM.LST", "--dns-config", str(filter_config),
+             "--wait", "600"),
+            reads=(filter_config,), state_dirs=(filtering,), kind="oneshot",
+            shared_dirs=(layout.run / "dns",))  # the DNS views read it as nobody
+        page = site.filtering.block_page_port
+        return [
+            Unit("squid", "CARINE filtering proxy (Squid and its filtering helpers)",
+                 ("/usr/sbin/squid", "-N", "-f", str(conf)),
+                 drops_to="proxy", reads=(conf, filter_config, filtering),
+                 state_dirs=(layout.log / "squid", layout.run / "filtering", filtering,
+                             layout.run),  # the helpers' counters; Squid's PID file
+                 capabilities=("CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN",
+                               "CAP_DAC_OVERRIDE"),
+                 system_calls=("@privileged",), after=("nftables", "dnsmasq", "lists-update"),
+                 wants=("lists-update",),  # the helpers need an index: fetch one at boot
+                 reload=Reload("command", argv=("/usr/sbin/squid", "-k", "reconfigure", "-f",
+                                                str(conf))),
+                 health=Health("tcp", port=proxy.port, timeout=40)),
+            Unit("blockpage", "CARINE block page and recently blocked sites",
+                 (str(layout.programs / "carine-blockpage"), "--config", str(filter_config),
+                  "--port", str(page), "--bind", "0.0.0.0",  # noqa: S104 - nftables guards it
+                  "--secret-file", str(filtering / "blockpage.key")),
+                 reads=(filter_config,), state_dirs=(filtering, layout.state),
+                 health=Health("tcp", port=page)),
+            update,
+            Timer("lists-update", "CARINE filtering lists, nightly", "*-*-* 03:30:00",
+                  "lists-update"),
+        ]
 
     def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
         config = layout.etc(CONFIG)

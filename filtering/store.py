@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from appliance.clock import utc
 from appliance.state import migrate
 from filtering.policy import Opening
 
@@ -27,6 +28,13 @@ SCHEMA = [
         profile TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (client, host));
     CREATE INDEX filter_recent_blocks_at ON filter_recent_blocks (at)
     """,
+    # The referent's answer to an unblock request, which the pupil reads on /bloques.
+    """
+    ALTER TABLE filter_unblock_requests ADD COLUMN answer TEXT NOT NULL DEFAULT '';
+    ALTER TABLE filter_unblock_requests ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE filter_unblock_requests ADD COLUMN decided_at TEXT;
+    ALTER TABLE filter_unblock_requests ADD COLUMN until TEXT
+    """,
 ]
 RECENT = timedelta(hours=1)
 
@@ -37,7 +45,14 @@ def prepare(conn: sqlite3.Connection) -> None:
 
 
 def _iso(when: datetime) -> str:
-    return when.isoformat(timespec="seconds")
+    """Stored times are UTC (``...+00:00``), so they also sort and compare as text."""
+    return utc(when).isoformat(timespec="seconds")
+
+
+def _read(text: str) -> datetime:
+    """A stored time, UTC aware (rows written before times were aware are naive UTC)."""
+    when = datetime.fromisoformat(text)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
 def add_opening(conn: sqlite3.Connection, domain: str, zone: str, until: datetime,
@@ -47,11 +62,25 @@ def add_opening(conn: sqlite3.Connection, domain: str, zone: str, until: datetim
                      "VALUES (?, ?, ?, ?, ?)", (domain, zone, _iso(until), by, _iso(now)))
 
 
+def running_openings(conn: sqlite3.Connection, now: datetime) -> list[sqlite3.Row]:
+    """Openings still running at ``now`` with their numbers, soonest end first."""
+    return conn.execute("SELECT id, domain, zone, until, by, created FROM filter_openings "
+                        "WHERE until > ? ORDER BY until, id", (_iso(now),)).fetchall()
+
+
+def close_opening(conn: sqlite3.Connection, number: int, by: str, now: datetime) -> bool:
+    """End ``by``'s running opening ``number`` now; False when it is not theirs or is over."""
+    with conn:
+        cur = conn.execute("UPDATE filter_openings SET until = ? WHERE id = ? AND by = ? "
+                           "AND until > ?", (_iso(now), number, by, _iso(now)))
+    return cur.rowcount == 1
+
+
 def openings(conn: sqlite3.Connection, now: datetime) -> list[Opening]:
     """Openings still running at ``now``."""
     rows = conn.execute("SELECT domain, zone, until, by FROM filter_openings WHERE until > ?",
                         (_iso(now),)).fetchall()
-    return [Opening(r["domain"], r["zone"], datetime.fromisoformat(r["until"]), r["by"])
+    return [Opening(r["domain"], r["zone"], _read(r["until"]), r["by"])
             for r in rows]
 
 
@@ -123,7 +152,7 @@ def recent_blocks(conn: sqlite3.Connection, client: str, now: datetime) -> list[
                         "WHERE client = ? AND at >= ? ORDER BY at DESC",
                         (client, _iso(now - RECENT))).fetchall()
     return [Blocked(r["host"], r["category"], r["reason"], r["profile"],
-                    datetime.fromisoformat(r["at"])) for r in rows]
+                    _read(r["at"])) for r in rows]
 
 
 def request_unblock(conn: sqlite3.Connection, client: str, host: str, url: str, category: str,
@@ -140,3 +169,24 @@ def request_unblock(conn: sqlite3.Connection, client: str, host: str, url: str, 
 def unblock_requests(conn: sqlite3.Connection, status: str = "open") -> list[sqlite3.Row]:
     return conn.execute("SELECT * FROM filter_unblock_requests WHERE status = ? ORDER BY id",
                         (status,)).fetchall()
+
+
+def answer_request(conn: sqlite3.Connection, number: int, status: str, answer: str, by: str,
+                   now: datetime, until: datetime | None = None) -> bool:
+    """Close open request ``number`` as 'granted' (until a time) or 'refused' (with a reason
+    the pupil reads); False when it is not open any more."""
+    if status not in ("granted", "refused"):
+        raise ValueError(status)
+    with conn:
+        cur = conn.execute(
+            "UPDATE filter_unblock_requests SET status = ?, answer = ?, decided_by = ?, "
+            "decided_at = ?, until = ? WHERE id = ? AND status = 'open'",
+            (status, answer, by, _iso(now), _iso(until) if until else None, number))
+    return cur.rowcount == 1
+
+
+def answers_for(conn: sqlite3.Connection, client: str, since: datetime) -> list[sqlite3.Row]:
+    """The requests ``client`` made since ``since``, with their answers, newest first."""
+    return conn.execute("SELECT id, host, status, answer, until, created FROM "
+                        "filter_unblock_requests WHERE client = ? AND created >= ? "
+                        "ORDER BY id DESC LIMIT 15", (client, _iso(since))).fetchall()

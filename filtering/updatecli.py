@@ -8,12 +8,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from appliance import paths
 from appliance.errors import CarineError
+
+
+def configured_index(args: argparse.Namespace) -> Path:
+    """The index the rendered filtering.json names (the system's, or the lab's)."""
+    from filtering.config import FilterConfig
+
+    return FilterConfig.load(paths.of(args).etc("carine/filtering.json")).index
 
 
 def _index_of(args: argparse.Namespace) -> Path:
     """--index, or the index the filtering.json of --dns-config names (they must agree: the
     DNS views are derived from that one)."""
+    if args.dns_config is None and args.index is None:
+        installed = paths.of(args).etc("carine/filtering.json")
+        if installed.exists():  # the appliance's (or the lab's) own filtering.json
+            args.dns_config = installed
     if args.dns_config is None:
         if args.index is None:
             raise CarineError("--index is required", "give the index path (e.g. "
@@ -57,7 +69,7 @@ def _update(args: argparse.Namespace) -> int:
 def _generations(args: argparse.Namespace) -> int:
     from filtering.updatereport import generations_lines
 
-    print("\n".join(generations_lines(args.index)))
+    print("\n".join(generations_lines(args.index or configured_index(args))))
     return 0
 
 
@@ -113,7 +125,8 @@ def register_update(cmds: Any) -> None:
                    help="refuse if a category of more than 1000 domains loses more than this "
                         "fraction (default 0.5)")
     c.add_argument("--dns-config", type=Path, metavar="FILTERING_JSON",
-                   help="after the switch, refresh the DNS views (as dns-refresh --reload)")
+                   help="after the switch, refresh the DNS views (as dns-refresh --reload); "
+                        "default: the installed filtering.json (the lab's with --lab) if any")
     c.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
                    help="seconds to wait for another update to finish (default: refuse at once)")
     c.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS",
@@ -123,5 +136,6 @@ def register_update(cmds: Any) -> None:
     c.set_defaults(func=_update)
 
     c = cmds.add_parser("generations", help="list generations kept and the last update attempt")
-    c.add_argument("--index", type=Path, required=True, metavar="PATH")
+    c.add_argument("--index", type=Path, metavar="PATH",
+                   help="default: the one the installed (or the lab's) filtering.json names")
     c.set_defaults(func=_generations)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from appliance.clock import changes_offset, to_local, utc_offset, zone
 
 UT1 = "listes de l'Université Toulouse 1 Capitole"
 
@@ -115,12 +118,18 @@ def _explain(reason: str, category: str, profile: str) -> Explanation:
     return Explanation("Ce site est bloqué par le filtrage de l'établissement.", "Site bloqué")
 
 
-def french_datetime(when: datetime) -> str:
-    """``lundi 23 novembre 2026 à 10 h 05``."""
-    return (f"{DAYS[when.weekday()]} {when.day} {MONTHS[when.month - 1]} {when.year} "
-            f"à {when.hour} h {when.minute:02d}")
+def french_datetime(when: datetime, tz: str | ZoneInfo) -> str:
+    """``lundi 23 novembre 2026 à 10 h 05`` in the school's zone ``tz`` (``when`` is aware);
+    on a day the clocks change, the offset follows (``à 2 h 30 (UTC+01:00)``)."""
+    local = to_local(when, tz)
+    return (f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]} {local.year} "
+            f"à {french_time(when, tz)}")
 
 
-def french_time(when: datetime) -> str:
-    """``10 h 05``."""
-    return f"{when.hour} h {when.minute:02d}"
+def french_time(when: datetime, tz: str | ZoneInfo) -> str:
+    """``10 h 05`` in the school's zone ``tz``, with the offset on a day the clocks change."""
+    local = to_local(when, tz)
+    text = f"{local.hour} h {local.minute:02d}"
+    if changes_offset(local.date(), zone(tz)):
+        text += f" ({utc_offset(local)})"
+    return text

@@ -1,2 +1,2 @@
-"""Supervision for the académie (D-SUP-*): the Prometheus exporter of the appliance's health
-and counters, the metric catalogue, and (with the supervision issue) probes, rules, dashboards."""
+"""Supervision for the académie (D-SUP-*): the exporter of the appliance's health and counters,
+the metric catalogue, the prober, alert rules, dashboards, the fleet inventory and reports."""

@@ -24,6 +24,8 @@ from prometheus_client.core import (
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from appliance.clock import SYSTEM, Clock
+from appliance.render.units import pid_file
 from monitoring import access_metrics
 from monitoring.catalogue import BY_NAME
 from monitoring.probes import RESULTS
@@ -66,26 +68,50 @@ def _counter(name: str) -> CounterMetricFamily:
 
 
 def _alive(pidfile: Path) -> bool:
+    """Whether the PID recorded in ``pidfile`` runs: a process that died and is not yet reaped
+    by its parent (a zombie) does not."""
     try:
         pid = int(pidfile.read_text().split()[0])
         os.kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, ValueError, IndexError):
         return False
-    return True
+    return state not in ("Z", "X")
+
+
+def _storage_families(doc: Any, uai: str) -> Iterator[Metric]:
+    """carine_storage_* from the snapshot the storage daemon writes (storage/metrics.py)."""
+    cats = doc.get("categories", {}) if isinstance(doc, dict) else {}
+    for name, key in (("carine_storage_used_bytes", "used"),
+                      ("carine_storage_quota_bytes", "quota"),
+                      ("carine_storage_files", "files"),
+                      ("carine_storage_users_warned", "warned")):
+        family = _gauge(name)
+        for category, row in sorted(cats.items()):
+            family.add_metric([uai, category], float(row.get(key, 0)))
+        yield family
+    refusals = _counter("carine_storage_refusals_total")
+    for reason, n in sorted((doc.get("refusals", {}) if isinstance(doc, dict) else {}).items()):
+        refusals.add_metric([uai, reason], float(n))
+    yield refusals
 
 
 class ApplianceCollector(Collector):
     """Collects every metric the appliance has data for, labelled with its UAI."""
 
-    def __init__(self, paths: Paths, probes: bool = True) -> None:
-        """``probes``: also the probe families (the exporter serves them from a ProbeBlock)."""
-        self.p, self.probes = paths, probes
+    def __init__(self, paths: Paths, probes: bool = True, clock: Clock = SYSTEM) -> None:
+        """``probes``: also the probe families (the exporter serves them from a ProbeBlock);
+        ``clock``: where ages and expiries are measured from."""
+        self.p, self.probes, self.clock = paths, probes, clock
         # The journal lives in the state folder (/var/lib/carine/journal on the appliance).
         self.journal = access_metrics.JournalGauges(paths.state / "journal")
         try:
             self.version = version("carine")
         except PackageNotFoundError:
             self.version = "unknown"
+
+    def _storage(self, uai: str) -> Iterator[Metric]:
+        yield from _storage_families(_json(self.p.state / "storage" / "metrics.json"), uai)
 
     def collect(self) -> Iterator[Metric]:
         uai = self.p.uai
@@ -99,7 +125,8 @@ class ApplianceCollector(Collector):
         yield generation
         up = _gauge("carine_daemon_up")
         for daemon in self.p.daemons:
-            up.add_metric([uai, daemon], float(_alive(self.p.run / f"{daemon}.pid")))
+            # Where both runners (systemd, the lab's supervisor) record the daemon's main PID.
+            up.add_metric([uai, daemon], float(_alive(pid_file(self.p.run, daemon))))
         yield up
         yield from self._filtering(uai)
         if self.probes:
@@ -108,8 +135,9 @@ class ApplianceCollector(Collector):
         yield self._wifi(uai)
         yield self._import_heartbeat(uai)
         yield access_metrics.logins(self.p.run, uai)
-        yield access_metrics.sessions(self.p.state / "state.sqlite", uai, time.time())
-        yield from self.journal.families(uai, time.time(), time.monotonic())
+        yield access_metrics.sessions(self.p.state / "state.sqlite", uai, self.clock.time())
+        yield from self.journal.families(uai, self.clock.time(), time.monotonic())
+        yield from self._storage(uai)
         disk = _gauge("carine_disk_free_bytes")
         for path in (self.p.state, self.p.log):
             if path.exists():
@@ -156,7 +184,7 @@ class ApplianceCollector(Collector):
         if created:
             from datetime import datetime
 
-            age.add_metric([uai], time.time() - datetime.fromisoformat(created).timestamp())
+            age.add_metric([uai], self.clock.time() - datetime.fromisoformat(created).timestamp())
         if status.get("domains") is not None:
             domains.add_metric([uai], float(status["domains"]))
         yield age
@@ -177,7 +205,7 @@ class ApplianceCollector(Collector):
     def _probes(self, uai: str) -> Iterator[Metric]:
         # The prober writes this file every round; results too old for their interval come out
         # as failures (probe_families), so a dead prober cannot pass for a healthy ENT.
-        yield from probe_families(_json(self.p.run / RESULTS), uai, time.time())
+        yield from probe_families(_json(self.p.run / RESULTS), uai, self.clock.time())
 
     def _wifi(self, uai: str) -> Metric:
         """Each access point's recorded radio state (network/wifi/store.py), read-only."""

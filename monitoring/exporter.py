@@ -8,7 +8,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 import sys
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from appliance.errors import CarineError
 from appliance.wsgi import serve
+from monitoring import configfile
 from monitoring.bodies import LEAD, MAX_AGE, REFRESH
 from monitoring.collect import ApplianceCollector, Paths
 from monitoring.exposition import MetricsApp, ProbeBlock
@@ -79,19 +79,13 @@ def create_app(config: dict[str, Any]) -> WSGIApplication:
 
 
 def load(path: Path) -> dict[str, Any]:
-    try:
-        doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        missing = [k for k in ("uai", "port", "user", "password_hash", "state", "run", "log",
-                               "daemons") if k not in doc]
-        if missing:
-            raise KeyError(", ".join(missing))
-    except (OSError, ValueError, KeyError) as exc:
-        raise CarineError(f"cannot read the monitoring configuration {path}: {exc}",
-                          "render the site again (carine render)") from exc
-    if not doc["password_hash"]:
+    """monitoring.json through its model (a damaged file is refused whole), as plain values."""
+    doc = configfile.load(path)
+    if not doc.password_hash:
         raise CarineError("no metrics password is configured",
                           "set monitoring.metrics_password_hash in the site file")
-    return doc
+    found: dict[str, Any] = doc.model_dump(mode="json")
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from appliance.render.layout import Layout
 from appliance.render.service import CheckResult, Contribution, Opening, Redirect, RenderContext
 from appliance.render.templating import HEADER, environment, render
+from appliance.render.units import Reload, Unit
 from appliance.run import run
 from appliance.site import Internet, Site, Zone
 from network.portal.rules import gate
@@ -147,6 +148,14 @@ class NftablesService:
 
     def render(self, ctx: RenderContext) -> dict[Path, str]:
         return {ctx.layout.etc(CONFIG): ruleset(ctx)}
+
+    def units(self, site: Site, layout: Layout) -> Sequence[Unit]:
+        # Loaded once before the daemons; reloading is loading again (the file flushes first).
+        load = ("/usr/sbin/nft", "-f", str(layout.etc(CONFIG)))
+        return [Unit("nftables", "CARINE firewall, NAT and portal gate (nftables)", load,
+                     reads=(layout.etc(CONFIG),), capabilities=("CAP_NET_ADMIN",),
+                     address_families=("AF_UNIX", "AF_NETLINK"), kind="oneshot",
+                     reload=Reload("command", argv=load))]
 
     def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
         path = layout.etc(CONFIG)

@@ -10,6 +10,7 @@ from pathlib import Path
 from appliance.render.layout import Layout
 from appliance.render.service import CheckResult, Contribution, Opening, RenderContext
 from appliance.render.templating import HEADER, environment, render
+from appliance.render.units import Health, Unit
 from appliance.run import run
 from appliance.site import Site
 
@@ -30,6 +31,18 @@ class ChronyService:
         text = render(TEMPLATES, "chrony.conf.j2", header=HEADER.format(uai=site.school.uai),
                       site=site, state=layout.state, run=layout.run)
         return {layout.etc(CONFIG): text}
+
+    def units(self, site: Site, layout: Layout) -> Sequence[Unit]:
+        # The one daemon allowed to set the clock (CAP_SYS_TIME); it drops to _chrony itself.
+        return [Unit(
+            "chronyd", "CARINE time for the zones (chrony)",
+            ("/usr/sbin/chronyd", "-d", "-f", str(layout.etc(CONFIG))),
+            drops_to="_chrony", reads=(layout.etc(CONFIG),),
+            state_dirs=(layout.state / "chrony", layout.run / "chrony", layout.run),
+            capabilities=("CAP_SYS_TIME", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID",
+                          "CAP_CHOWN", "CAP_DAC_OVERRIDE"),
+            system_calls=("@privileged",), after=("nftables",),
+            health=Health("tcp", port=123, udp=True))]
 
     def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
         path = layout.etc(CONFIG)

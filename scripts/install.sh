@@ -10,12 +10,19 @@ PACKAGES=(
   freeradius freeradius-python3 freeradius-utils eapoltest
   hostapd wpasupplicant conntrack openssh-client
   g++ python3-dev libmarisa-dev libpcre2-dev
+  dpkg-dev debhelper dh-virtualenv lintian
+  debootstrap mtools dosfstools e2fsprogs qemu-system-x86 ovmf systemd-boot-efi
+  chromium fonts-dejavu-core
+  clamav-daemon borgbackup litmus cadaver rclone davfs2
 )
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# The browser tests inject axe-core from npm; a Node from elsewhere (nodesource) conflicts with
+# Debian's npm package, so Debian's is only asked for when no npm is there at all.
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install: missing Debian packages (${missing[*]}); run as root" >&2
@@ -56,6 +63,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+# axe-core for the browser tests, as package-lock.json pins it (reinstalled when the lock changes).
+lock_stamp=node_modules/.carine-lock
+if [ ! -f "$lock_stamp" ] || ! cmp -s package-lock.json "$lock_stamp"; then
+  npm ci --no-audit --no-fund --silent
+  cp package-lock.json "$lock_stamp"
+fi
+# The web faces' message catalogues (French first, English second) are compiled here, not kept.
+.venv/bin/python -m appliance.web.i18n webui/translations >/dev/null
 # Squid runs the filtering helper as its user from this clone's .venv: say so now, not minutes
 # later when the lab or its tests stop on it.
 if [ "$(id -u)" -eq 0 ] && id proxy >/dev/null 2>&1 \

@@ -99,6 +99,17 @@ STEPS = (
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL)
     """,
+    # Guest vouchers the head of school approves before they work (D-AUT-1): a batch with a
+    # row here waits for the decision; batches without one (the CLI's) work at once.
+    """
+    CREATE TABLE voucher_approvals (
+        batch TEXT PRIMARY KEY,
+        asked_by TEXT NOT NULL,
+        asked_at REAL NOT NULL,
+        decided_by TEXT,
+        decided_at REAL,
+        approved INTEGER)
+    """,
 )
 
 

@@ -24,12 +24,26 @@ VERB = {"create": "created", "update": "updated", "deactivate": "deactivated",
 FAIL_AT: Callable[[int, Change], None] | None = None
 
 
-def _hashes(changes: list[Change]) -> dict[str, str]:
+Progress = Callable[[int, int], None]
+"""(done, total) steps: each new password's hash, then each change (the console's bar)."""
+
+
+def _new(changes: list[Change]) -> list[Change]:
+    return [c for c in changes if c.action == "create" and c.password and c.login]
+
+
+def _hashes(changes: list[Change], progress: Progress | None = None) -> dict[str, str]:
     """argon2id of every new password, on every core (argon2 releases the GIL)."""
-    new = [c for c in changes if c.action == "create" and c.password and c.login]
+    new = _new(changes)
+    total = len(new) + len(changes)
+    out = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         hashed = pool.map(lambda c: passwords.hash_password(c.password or ""), new)
-        return {c.login or "": h for c, h in zip(new, hashed, strict=True)}
+        for done, (c, h) in enumerate(zip(new, hashed, strict=True), start=1):
+            out[c.login or ""] = h
+            if progress is not None:
+                progress(done, total)
+    return out
 
 
 def journal_fields(change: Change, import_id: str, actor: str) -> dict[str, str | None]:
@@ -82,10 +96,12 @@ def _structures(conn: sqlite3.Connection, structures: dict[str, Structure], now:
 
 
 def apply(conn: sqlite3.Connection, plan: Plan, structures: dict[str, Structure],
-          state: Path, journal_root: Path, import_id: str, actor: str, now: float) -> None:
+          state: Path, journal_root: Path, import_id: str, actor: str, now: float,
+          progress: Progress | None = None) -> None:
     """Apply ``plan``; on any error roll everything back and raise ImportRefused (IMP-021)."""
     changes = plan.applicable()
-    hashes = _hashes(changes)
+    hashes = _hashes(changes, progress)
+    hashed = len(hashes)
     slips = [pending.Slip(c.login or "", c.password or "", c.target.last_name or "",
                           c.target.first_name or "", c.target.division, now)
              for c in changes if c.action == "create" and c.target is not None]
@@ -100,6 +116,8 @@ def apply(conn: sqlite3.Connection, plan: Plan, structures: dict[str, Structure]
             if FAIL_AT is not None:
                 FAIL_AT(number, change)
             _one(conn, change, structures, hashes, now)
+            if progress is not None:
+                progress(hashed + number, hashed + len(changes))
         staged = pending.stage(state, slips, now)
         if changes:
             at = datetime.fromtimestamp(now, UTC)

@@ -10,10 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from appliance import paths
+from appliance.clock import DEFAULT_ZONE
 from appliance.errors import CarineError
-
-STATE = Path("/var/lib/carine")
-SITE = Path("/etc/carine/site.yaml")
 
 
 def _actor() -> str:
@@ -23,7 +22,8 @@ def _actor() -> str:
 def _site(args: argparse.Namespace) -> Any:
     from appliance.site import load_site
 
-    path = args.site or (SITE if SITE.exists() else None)
+    where = paths.of(args)
+    path = args.site or (where.site if where.lab or where.site.exists() else None)
     return load_site(path) if path else None
 
 
@@ -50,9 +50,19 @@ def _import(args: argparse.Namespace) -> int:
 
     mode = "full" if args.full else "delta" if args.delta else "auto"
     started = time.monotonic()
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        """One line per percent at most: the console draws its bar from the last one."""
+        percent = done * 100 // max(total, 1)
+        if percent != shown[0]:
+            shown[0] = percent
+            print(f"progress {done}/{total}", flush=True)
+
     outcome = run_import(args.files, args.state, _settings(args), dry_run=args.dry_run,
                          mode=mode, force=args.force, max_mb=args.max_mb,
-                         encoding=args.encoding, actor=_actor())
+                         encoding=args.encoding, actor=args.actor or _actor(),
+                         progress=progress if args.progress else None)
     for line in lines(outcome, per_record=args.dry_run or args.verbose):
         print(line)
     print(f"took {time.monotonic() - started:.2f} s")
@@ -83,7 +93,7 @@ def _sheet(args: argparse.Namespace) -> int:
         (f"http://portail.{site.lan.domain}/" if site else "http://portail/")
     school = site.school.name if site else ""
     result = make_sheet(_conn(args), args.state, args.out, args.division, school, portal,
-                        args.keep)
+                        args.keep, tz=site.school.timezone if site else DEFAULT_ZONE)
     print(f"{result.printed} slip(s) written to {result.path} (0600)"
           + (f"; {result.stale} dropped (password already changed)" if result.stale else ""))
     print("print it, then delete it: it holds passwords")
@@ -135,9 +145,11 @@ def _passwd(args: argparse.Namespace) -> int:
 
 
 def _common(p: argparse.ArgumentParser, site: bool = False) -> None:
-    p.add_argument("--state", type=Path, default=STATE, help="state folder (/var/lib/carine)")
+    p.add_argument("--state", type=Path, default=paths.Default("state"),
+                   help="state folder (default %(default)s, or the lab's with carine --lab)")
     if site:
-        p.add_argument("--site", type=Path, help=f"site file (default {SITE} when present)")
+        p.add_argument("--site", type=Path, help="site file (default /etc/carine/site.yaml "
+                       "when present, or the lab's with carine --lab)")
 
 
 def register(sub: Any) -> None:
@@ -154,6 +166,9 @@ def register(sub: Any) -> None:
     c.add_argument("--force", action="store_true", help="deactivate beyond the safety share")
     c.add_argument("--max-mb", type=int, default=64, help="refuse larger files (64)")
     c.add_argument("--encoding", help="CSV encoding, when the detection is wrong")
+    c.add_argument("--progress", action="store_true",
+                   help="print 'progress DONE/TOTAL' lines while applying")
+    c.add_argument("--actor", help="who asked, for the journal (the console passes its user)")
     _common(c, site=True)
     c.set_defaults(func=_import)
     c = cmds.add_parser("purge", help="delete people deactivated for more than 3 months")

@@ -17,7 +17,7 @@ from appliance.directory.schema import open_directory
 from appliance.files import write_atomic
 from appliance.imports import heartbeat
 from appliance.imports.analyse import Analysis, analyse
-from appliance.imports.apply import VERB, apply
+from appliance.imports.apply import VERB, Progress, apply
 from appliance.imports.codes import ImportRefused
 from appliance.imports.model import Settings
 from appliance.imports.prepare import Plan, prepare
@@ -54,7 +54,8 @@ def locked(state: Path) -> Iterator[None]:
 def run_import(paths: list[Path], state: Path, settings: Settings, *, dry_run: bool,
                mode: str = "auto", force: bool = False, max_mb: int = MAX_MB,
                encoding: str | None = None, actor: str = "operator",
-               journal_root: Path | None = None, now: float | None = None) -> Outcome:
+               journal_root: Path | None = None, now: float | None = None,
+               progress: Progress | None = None) -> Outcome:
     """Run the three phases; a refused file or a blocking issue leaves everything unchanged
     (only the heartbeat of a real run records the failure)."""
     now = time.time() if now is None else now
@@ -74,7 +75,7 @@ def run_import(paths: list[Path], state: Path, settings: Settings, *, dry_run: b
                                         f"{len(outcome.blocking)} blocking problem(s)")
                     return outcome
                 apply(conn, plan, analysis.structures, state,
-                      journal_root or state / "journal", import_id, actor, now)
+                      journal_root or state / "journal", import_id, actor, now, progress)
             finally:
                 conn.close()
         except ImportRefused as exc:

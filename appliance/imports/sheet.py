@@ -10,6 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from appliance.clock import DEFAULT_ZONE, to_local
 from appliance.directory import passwords
 from appliance.files import write_atomic
 from appliance.imports import pending
@@ -42,9 +43,10 @@ def _still_valid(conn: sqlite3.Connection, slip: pending.Slip) -> bool:
 
 def make_sheet(conn: sqlite3.Connection, state: Path, out: Path, division: str | None,
                school: str, portal: str, keep: bool = False,
-               now: float | None = None) -> SheetResult:
+               now: float | None = None, tz: str = DEFAULT_ZONE) -> SheetResult:
     """Write the slips of ``division`` (None: every pending slip) to ``out`` (0600: it holds
-    passwords) and, unless ``keep``, drop them from the pending file."""
+    passwords) and, unless ``keep``, drop them from the pending file; the date printed is
+    the school's (zone ``tz``)."""
     now = time.time() if now is None else now
     slips = pending.load(state, now)
     current = _divisions(conn)  # the class today, not at import: pupils move between classes
@@ -56,7 +58,7 @@ def make_sheet(conn: sqlite3.Connection, state: Path, out: Path, division: str |
                       autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("sheet.html.j2").render(
         title=f"classe {division}" if division else "tous les comptes en attente",
-        school=school, portal=portal, printed=time.strftime("%d/%m/%Y"),
+        school=school, portal=portal, printed=to_local(now, tz).strftime("%d/%m/%Y"),
         pages=[valid[i:i + PER_PAGE] for i in range(0, len(valid), PER_PAGE)])
     write_atomic(out, html, mode=0o600)
     if not keep:

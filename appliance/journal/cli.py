@@ -7,35 +7,43 @@ import argparse
 import getpass
 import json
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from appliance import paths
+from appliance.clock import SYSTEM, parse_local, to_local
 from appliance.journal import access, conntrack, roles, squidlog
+from appliance.journal.attribution import Attribution
 from appliance.journal.config import JournalConfig, load
 from appliance.journal.purge import purge
 from appliance.journal.records import JournalError, to_micros
-from appliance.journal.seal import seal_due
+from appliance.journal.seal import pack_due, seal_due
 from appliance.journal.store import Journal
 from appliance.journal.verify import verify
 
 
 def _config(args: argparse.Namespace) -> JournalConfig:
-    config = load(args.config)
+    where = paths.of(args)
+    config = load(args.config or (where.etc("carine/journal.json") if where.lab else None))
     if args.root is not None:
         config = JournalConfig(**{**config.__dict__, "root": args.root})
     return config
 
 
-def _time(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise JournalError(f"{text!r} is not a date and time",
-                           "ISO 8601, e.g. 2026-03-12T10:15:00+01:00") from exc
-    if value.tzinfo is None:
-        raise JournalError(f"{text!r} has no time zone", "add +01:00, +02:00 or Z")
-    return value.astimezone(UTC)
+def _time(text: str, tz: str) -> datetime:
+    """A time given on the command line: with its offset, or the school's local time."""
+    return parse_local(text, tz)
+
+
+TIMES = ("at", "first", "last")  # the fields of an answer that are times
+
+
+def _local(row: dict[str, Any], tz: str) -> dict[str, Any]:
+    """An answer with its times (nested ones too) in the school's zone, offset included."""
+    return {k: (to_local(datetime.fromisoformat(v), tz).isoformat()
+                if k in TIMES and isinstance(v, str)
+                else _local(v, tz) if isinstance(v, dict) else v) for k, v in row.items()}
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -48,14 +56,16 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _seal(args: argparse.Namespace) -> int:
-    for line in seal_due(_config(args).root):
+    root = _config(args).root
+    now = SYSTEM.now()
+    for line in seal_due(root, now) + pack_due(root, now):
         print(line)
     return 0
 
 
 def _purge(args: argparse.Namespace) -> int:
     config = _config(args)
-    for line in purge(config.root, config.retention):
+    for line in purge(config.root, config.retention, SYSTEM.now()):
         print(line)
     return 0
 
@@ -74,9 +84,9 @@ def _roles(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print(rows: list[dict[str, Any]]) -> None:
+def _print(rows: list[dict[str, Any]], tz: str) -> None:
     for row in rows:
-        print(json.dumps(row, ensure_ascii=False, sort_keys=True))
+        print(json.dumps(_local(row, tz), ensure_ascii=False, sort_keys=True))
 
 
 def _query(args: argparse.Namespace) -> int:
@@ -88,11 +98,12 @@ def _query(args: argparse.Namespace) -> int:
             rows = access.visited(journal, args.operator, args.host,
                                   date.fromisoformat(args.day), config.timezone)
         elif args.ip and args.at:
-            rows = access.who_had(journal, args.operator, args.ip, _time(args.at), args.port)
+            rows = access.who_had(journal, args.operator, args.ip,
+                                  _time(args.at, config.timezone), args.port)
         else:
             raise JournalError("say what to look for", "--ip X --at T [--port P], or "
                                "--host H --day D")
-    _print(rows)
+    _print(rows, config.timezone)
     print(f"{len(rows)} answer(s)", flush=True)
     return 0
 
@@ -101,24 +112,31 @@ def _export(args: argparse.Namespace) -> int:
     config = _config(args)
     out = args.out or Path(f"journal-export-{int(time.time())}.zip")
     with Journal.open(config.root) as journal:
-        count, digest = access.export_to(journal, args.operator, _time(args.start),
-                                         _time(args.end), out, ip=args.ip, user=args.user,
-                                         school=config.school)
+        count, digest = access.export_to(journal, args.operator,
+                                         _time(args.start, config.timezone),
+                                         _time(args.end, config.timezone), out, ip=args.ip,
+                                         user=args.user, school=config.school)
     print(f"{out}: {count} records, sha256 {digest}")
     return 0
 
 
 def _ingest_squid(args: argparse.Namespace) -> int:
     total = skipped = 0
-    with Journal.open(_config(args).root, bulk=True) as journal, args.file.open(
+    config = _config(args)
+    sessions = Attribution(config.sessions) if config.sessions else None
+    with Journal.open(config.root, bulk=True) as journal, args.file.open(
             encoding="utf-8", errors="replace") as log:
         while True:
             lines = log.readlines(32 << 20)  # ~100,000 lines a transaction
             if not lines:
                 break
-            rows, bad = squidlog.parse_lines(lines)
+            if sessions is not None:
+                sessions.refresh()
+            rows, bad = squidlog.parse_lines(lines, sessions.login_at if sessions else None)
             journal.append_micros("navigation", rows)
             total, skipped = total + len(rows), skipped + bad
+    if sessions is not None:
+        sessions.close()
     print(f"{args.file}: {total} navigation records, {skipped} lines skipped")
     return 0
 
@@ -135,7 +153,8 @@ def _ingest_nat(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add the ``journal`` command group to the ``carine`` parser."""
     p: argparse.ArgumentParser = sub.add_parser("journal", help="the legal journal")
-    p.add_argument("--config", type=Path, help="journal.json (default /etc/carine/journal.json)")
+    p.add_argument("--config", type=Path, help="journal.json (default /etc/carine/journal.json, "
+                   "or the lab's with carine --lab)")
     p.add_argument("--root", type=Path, help="journal folder (overrides the configuration)")
     cmds = p.add_subparsers(dest="journal_command", required=True)
     cmds.add_parser("verify", help="check every chain, seal and ledger line").set_defaults(
@@ -154,7 +173,7 @@ def register(sub: Any) -> None:
     c.add_argument("--operator", required=True, help="data controller asking (journaled)")
     c.add_argument("--ip")
     c.add_argument("--port", type=int, help="public source port (NAT)")
-    c.add_argument("--at", help="time, ISO 8601 with zone")
+    c.add_argument("--at", help="time, ISO 8601: the school's local time unless an offset is given")
     c.add_argument("--host")
     c.add_argument("--day", help="calendar day in the school's time zone, YYYY-MM-DD")
     c.set_defaults(func=_query)

@@ -3,14 +3,16 @@ or defaults (the system paths, one year for every kind) when there is none."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from appliance import runtime
+from appliance.errors import CarineError
 from appliance.journal.purge import DEFAULT_RETENTION_DAYS
 from appliance.journal.records import KINDS, JournalError
 from appliance.journal.store import DEFAULT_ROOT
+from appliance.runtime import RuntimeFile
 
 SYSTEM_CONFIG = Path("/etc/carine/journal.json")
 
@@ -26,6 +28,30 @@ class JournalConfig:
     squid_log: Path | None = None
     uplink: str = "eth0"
     syslog: dict[str, Any] | None = None
+    sessions: Path | None = None
+
+
+class SyslogFile(RuntimeFile):
+    host: str
+    port: int
+    ca_file: Path
+    kinds: tuple[str, ...]
+
+
+class JournalFile(RuntimeFile):
+    """journal.json: the model both the renderer and the journal's readers use."""
+
+    root: Path
+    state: Path
+    school: str = ""
+    timezone: str = "Europe/Paris"
+    retention: dict[str, int]
+    """Kind -> days kept."""
+    squid_log: Path | None = None
+    uplink: str = "eth0"
+    syslog: SyslogFile | None = None
+    sessions: Path | None = None
+    """The state store whose sessions name the user of a line Squid logged without one."""
 
 
 def load(path: Path | None) -> JournalConfig:
@@ -35,12 +61,11 @@ def load(path: Path | None) -> JournalConfig:
             return JournalConfig()
         path = SYSTEM_CONFIG
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise JournalError(f"cannot read the journal configuration {path}: {exc}",
-                           "render the site again: carine render SITE --root /") from exc
+        doc = runtime.load(JournalFile, path, "journal")
+    except CarineError as exc:
+        raise JournalError(exc.message, exc.hint) from exc
     return JournalConfig(
-        root=Path(doc["root"]), state=Path(doc["state"]), school=doc.get("school", ""),
-        timezone=doc.get("timezone", "Europe/Paris"), retention=dict(doc["retention"]),
-        squid_log=Path(doc["squid_log"]) if doc.get("squid_log") else None,
-        uplink=doc.get("uplink", "eth0"), syslog=doc.get("syslog"))
+        root=doc.root, state=doc.state, school=doc.school, timezone=doc.timezone,
+        retention=dict(doc.retention), squid_log=doc.squid_log, uplink=doc.uplink,
+        sessions=doc.sessions,
+        syslog=None if doc.syslog is None else doc.syslog.model_dump(mode="json"))

@@ -11,16 +11,17 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
+from appliance.clock import SYSTEM
 from appliance.errors import CarineError
 from appliance.journal import conntrack, squidlog
+from appliance.journal.attribution import Attribution
 from appliance.journal.config import load
 from appliance.journal.follow import follow_once
 from appliance.journal.purge import purge
 from appliance.journal.records import to_micros
-from appliance.journal.seal import seal_due
+from appliance.journal.seal import pack_due, seal_due
 from appliance.journal.store import Journal
 
 log = logging.getLogger("carine.journald")
@@ -34,7 +35,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pidfile", type=Path)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    config = load(args.config)
+    try:
+        config = load(args.config)
+    except CarineError as exc:  # a damaged journal.json: say which and why, and stop
+        print(f"carine-journald: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
+        return 2
     config.state.mkdir(mode=0o700, parents=True, exist_ok=True)
     journal = Journal.open(config.root, bulk=True)
     stop = False
@@ -48,6 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.pidfile:
         args.pidfile.write_text(f"{os.getpid()}\n", encoding="utf-8")
     nat = conntrack.NatPoller()
+    sessions = Attribution(config.sessions) if config.sessions else None
+
+    def navigation(lines: list[str]) -> None:
+        if sessions is not None:
+            sessions.refresh()  # who holds which address, as of this batch
+        journal.append_micros("navigation", squidlog.parse_lines(
+            lines, sessions.login_at if sessions else None)[0])
+
     forwarder = None
     if config.syslog:
         from appliance.journal.forward import Forwarder  # TLS only when a collector is named
@@ -58,18 +73,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     while not stop:
         try:
             if config.squid_log is not None:
-                follow_once(config.squid_log, config.state / "squid.position",
-                            lambda lines: journal.append_micros(
-                                "navigation", squidlog.parse_lines(lines)[0]))
+                follow_once(config.squid_log, config.state / "squid.position", navigation)
             if not args.no_nat:
                 journal.append_micros("nat", nat.poll(to_micros(None)))
             if time.monotonic() - last_seal > 60:
-                for line in seal_due(config.root):
+                now = SYSTEM.now()
+                for line in seal_due(config.root, now) + pack_due(config.root, now):
                     log.info("%s", line)
                 last_seal = time.monotonic()
-            today = datetime.now(UTC).date()
+            today = SYSTEM.now().date()
             if purged_on != today:
-                for line in purge(config.root, config.retention):
+                for line in purge(config.root, config.retention, SYSTEM.now()):
                     log.info("%s", line)
                 purged_on = today
             if forwarder is not None:
@@ -78,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.warning("journal pass failed: %s", exc)  # next pass retries
         time.sleep(args.interval)
     journal.close()
+    if sessions is not None:
+        sessions.close()
     return 0
 
 

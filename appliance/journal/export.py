@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.files import write_atomic
-from appliance.journal import ledger, merkle, segment
+from appliance.journal import ledger, merkle, packed, segment
 from appliance.journal.records import KINDS, JournalError, day_of, from_micros, to_micros
 
 LISEZMOI = """Extraction du journal légal CARINE
@@ -56,8 +56,14 @@ def _select(root: Path, kind: str, day: date, column: str, value: str,
         sql = {"ip": "SELECT seq, at, body FROM records WHERE ip = ? AND at >= ? AND at < ?",
                "login": "SELECT seq, at, body FROM records WHERE login = ? AND at >= ? "
                         "AND at < ?"}[column]
-        return [(r[0], r[1], r[2]) for r in conn.execute(sql + " ORDER BY seq",
-                                                         (value, start, end))]
+        found = [(r[0], r[1], r[2]) for r in conn.execute(sql + " ORDER BY seq",
+                                                          (value, start, end))]
+        if packed.is_packed(conn):  # read every block: exports are rare, keys differ by kind
+            at = 0 if column == "ip" else 1
+            found += [(r.seq, r.at, r.body) for r, index in packed.records(conn, kind)
+                      if index[at] == value and start <= r.at < end]
+            found.sort()
+        return found
     finally:
         conn.close()
 
@@ -65,6 +71,8 @@ def _select(root: Path, kind: str, day: date, column: str, value: str,
 def _leaves(root: Path, kind: str, day: date) -> bytes:
     conn = segment.connect(segment.segment_path(root, kind, day), kind, day, create=False)
     try:
+        if packed.is_packed(conn):
+            return packed.leaves(conn, kind, day)[0]
         return b"".join(record.leaf() for record, _, _ in segment.iter_records(conn, kind))
     finally:
         conn.close()

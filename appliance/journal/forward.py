@@ -1,9 +1,11 @@
 """Forwarding to the académie's or collectivité's collector over TLS syslog (RFC 5424 messages,
-RFC 5425 octet-counted framing), D-LOG-5: the seal ledger always, records of the chosen kinds.
-Positions are saved after each sent batch, so nothing is skipped across restarts."""
+RFC 5425 octet-counted framing), D-LOG-5: the seal ledger and the head anchors of the open
+days always, records of the chosen kinds. Positions are saved after each sent batch, so nothing
+is skipped across restarts."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
@@ -12,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance.files import write_atomic
-from appliance.journal import ledger, segment
-from appliance.journal.records import from_micros
+from appliance.journal import anchor, ledger, segment
+from appliance.journal.records import KINDS, from_micros
 
 PRI = "<110>"  # facility 13 (log audit) * 8 + severity 6 (informational)
 
@@ -72,6 +74,7 @@ class Forwarder:
             sent += len(lines) - done
             positions["ledger"] = len(lines)
             self._save(positions)
+        sent += self._heads(now, positions)
         for kind in self.kinds:
             for day in (now.date() - timedelta(days=1), now.date()):
                 path = segment.segment_path(self.root, kind, day)
@@ -95,10 +98,39 @@ class Forwarder:
                 self._save(positions)
         return sent
 
+    def _heads(self, now: datetime, positions: dict[str, int]) -> int:
+        """Each open day's new head anchor (``kind/day seq head hmac``): what the collector
+        holds then shows a cut made at the end of a day before its seal."""
+        frames = []
+        for kind in KINDS:
+            for day in (now.date() - timedelta(days=1), now.date()):
+                path = segment.segment_path(self.root, kind, day)
+                if not path.exists():
+                    continue
+                conn = segment.connect(path, kind, day, create=False)
+                try:
+                    row = conn.execute("SELECT value FROM meta WHERE key = ?",
+                                       (anchor.META_KEY,)).fetchone()
+                finally:
+                    conn.close()
+                key = f"head:{kind}/{day.isoformat()}"
+                seq = int(row[0].split()[0]) if row else 0
+                if seq > positions.get(key, 0):
+                    frames.append(frame(message(now, "carine-journal", "head",
+                                                f"{kind}/{day.isoformat()} {row[0]}")))
+                    positions[key] = seq
+        if frames:
+            self._send(frames)
+            self._save(positions)
+        return len(frames)
+
     def _save(self, positions: dict[str, int]) -> None:
         write_atomic(self.position_file, json.dumps(positions, sort_keys=True) + "\n", 0o600)
 
     def close(self) -> None:
         if self.sock is not None:
+            # A TLS close_notify first: without it the collector may drop the last frames.
+            with contextlib.suppress(OSError, ValueError):
+                self.sock.unwrap()
             self.sock.close()
             self.sock = None

@@ -22,14 +22,24 @@ ZERO = "0" * 64
 
 
 def key(root: Path, *, create: bool = False) -> bytes | None:
-    """The HMAC key, created 0600 on first use by the sealer; None if absent and not created."""
+    """The HMAC key, created 0600 on first use (by the first writer or the sealer); None if
+    absent and not created. Written aside then linked in: a writer starting at the same time
+    reads a whole key or none, never half of one."""
     path = root / KEY
     if not path.exists():
         if not create:
             return None
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32) + "\n")
+        spare = root / f".{KEY}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):  # another process was first: use its key
+                os.link(spare, path)
+        finally:
+            spare.unlink(missing_ok=True)
     return bytes.fromhex(path.read_text().strip())
 
 

@@ -4,7 +4,7 @@ ledger (kind, day, count, head), so verify knows the day was removed on purpose.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,8 @@ def _remove(root: Path, kind: str, day: date) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def purge(root: Path, retention: Mapping[str, int], now: datetime | None = None) -> list[str]:
+def purge(root: Path, retention: Mapping[str, int], now: datetime) -> list[str]:
     """Seal what is due, then remove every sealed day older than its kind's retention."""
-    now = now or datetime.now(UTC)
     said = seal_due(root, now)
     with ledger.locked(root):
         seals: dict[tuple[str, str], dict[str, object]] = {}
@@ -34,7 +33,7 @@ def purge(root: Path, retention: Mapping[str, int], now: datetime | None = None)
             key = (str(entry.get("kind")), str(entry.get("day")))
             if entry.get("type") == "purge":
                 purged.add(key)
-            else:
+            elif entry.get("type") != "pack":  # a pack line says how, not what, is kept
                 seals[key] = entry
         entries: list[dict[str, Any]] = []
         for (kind, day_text), seal in sorted(seals.items()):

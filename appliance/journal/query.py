@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from appliance.journal import segment
+from appliance.journal import packed, segment, visits
 from appliance.journal.records import Record, day_of, from_micros, to_micros
 
 LOOKBACK_DAYS = 31  # a session (a registered printer's) may have started weeks before T
@@ -38,6 +38,13 @@ def session_at(root: Path, ip: str, at: datetime) -> dict[str, Any] | None:
         if conn is not None:
             row = conn.execute("SELECT seq, at, body FROM records WHERE ip = ? AND at <= ? "
                                "ORDER BY at DESC, seq DESC LIMIT 1", (ip, when)).fetchone()
+            if packed.is_packed(conn):
+                found = [(r.at, r.seq, r.body) for r, _ in packed.records(conn, "session", ip, ip)
+                         if r.at <= when]
+                if found:
+                    last = max(found)
+                    if row is None or (last[0], last[1]) > (row[1], row[0]):
+                        row = (last[1], last[0], last[2])
             conn.close()
             if row is not None and (best is None or row[1] > best[1]):
                 best = row
@@ -63,7 +70,13 @@ def nat_at(root: Path, public_ip: str, port: int | None, at: datetime) -> list[d
     for day in _days(start, end + 1):
         conn = _open(root, "nat", day)
         if conn is not None:
-            hits += [_hit("nat", row) for row in conn.execute(sql + " ORDER BY at", params)]
+            rows = list(conn.execute(sql + " ORDER BY at", params))
+            if packed.is_packed(conn):
+                lo, hi = packed.nat_key(public_ip, port)
+                rows += sorted((r.seq, r.at, r.body) for r, _ in packed.records(conn, "nat", lo, hi)
+                               if start <= r.at <= end)
+                rows.sort(key=lambda row: row[1])
+            hits += [_hit("nat", row) for row in rows]
             conn.close()
     if port is not None and hits:
         hits = hits[-1:]  # the last connection on that port before T is the one
@@ -98,6 +111,12 @@ def local_day(day: date, zone: str) -> tuple[int, int]:
     return to_micros(start), to_micros(datetime.combine(day + timedelta(days=1), time(), tz))
 
 
+def _busiest(item: tuple[tuple[Any, Any], list[int]]) -> tuple[int, str, str]:
+    """Most requests first; ties by login and IP, so rows and packed blocks list alike."""
+    (login, ip), seen = item
+    return -seen[0], str(login), str(ip)
+
+
 def visited(root: Path, host: str, day: date, zone: str = "Europe/Paris",
             subdomains: bool = True) -> list[dict[str, Any]]:
     """Who visited ``host`` (and its subdomains) on ``day``: one line per user and client."""
@@ -116,7 +135,25 @@ def visited(root: Path, host: str, day: date, zone: str = "Europe/Paris",
             seen = totals.setdefault((login, ip), [0, first, last])
             seen[0] += count
             seen[1], seen[2] = min(seen[1], first), max(seen[2], last)
+        if packed.is_packed(conn):
+            visits.visit_totals(conn, params[0], params[1], start, end, totals)
         conn.close()
     return [{"login": login, "ip": ip, "requests": c, "first": from_micros(f).isoformat(),
              "last": from_micros(la).isoformat()}
-            for (login, ip), (c, f, la) in sorted(totals.items(), key=lambda kv: -kv[1][0])]
+            for (login, ip), (c, f, la) in sorted(totals.items(), key=_busiest)]
+
+
+def connections_of(root: Path, login: str, start: datetime, end: datetime,
+                   limit: int = 1000) -> list[dict[str, Any]]:
+    """One person's session records (opened, closed) between ``start`` and ``end``, in order."""
+    import json
+
+    from appliance.journal import export  # the export's selection, by the indexed login column
+    lo, hi = to_micros(start), to_micros(end)
+    found: list[dict[str, Any]] = []
+    for day in _days(lo, hi - 1):
+        for _, at, body in export._select(root, "session", day, "login", login, lo, hi):
+            found.append({"at": from_micros(at).isoformat(), **json.loads(body)})
+            if len(found) >= limit:
+                return found
+    return found

@@ -3,14 +3,17 @@ times) in the ledger, empty days included, so a missing segment shows as a gap o
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from appliance.journal import ledger, merkle, segment
+from appliance.journal import ledger, merkle, packed, segment
 from appliance.journal.records import KINDS, JournalError, chain_hash, genesis, to_micros
 
 GRACE = timedelta(hours=1)  # a day is sealed one hour after it ends (UTC), once ingesters caught up
+# A sealed day is packed (appliance.journal.packed) once the forwarder, which reads yesterday's
+# and today's rows, is done with it.
+PACK_AFTER = timedelta(days=2)
 
 
 def segment_days(root: Path, kind: str) -> list[date]:
@@ -70,10 +73,9 @@ def summarise(root: Path, kind: str, day: date, *, mark: bool) -> dict[str, Any]
             "root": merkle.root(bytes(leaves)).hex(), "first_at": first, "last_at": last}
 
 
-def seal_due(root: Path, now: datetime | None = None, grace: timedelta = GRACE) -> list[str]:
+def seal_due(root: Path, now: datetime, grace: timedelta = GRACE) -> list[str]:
     """Seal every day that ended more than ``grace`` ago and is not sealed yet; returns lines
-    saying what was sealed."""
-    now = now or datetime.now(UTC)
+    saying what was sealed. ``now`` comes from the caller's clock (``appliance.clock``)."""
     latest = (now - grace).date() - timedelta(days=1)
     done: list[str] = []
     with ledger.locked(root):
@@ -94,4 +96,38 @@ def seal_due(root: Path, now: datetime | None = None, grace: timedelta = GRACE) 
                 day += timedelta(days=1)
         if entries:
             ledger.append(root, entries)
+    return done
+
+
+def pack_due(root: Path, now: datetime, after: timedelta = PACK_AFTER
+             ) -> list[str]:
+    """Pack every sealed day that ended more than ``after`` ago and is not packed yet; each
+    gets a ``pack`` line in the ledger (kind, day, digest of its blocks, count) once packed (a
+    stop in between is caught up at the next call: the file says it is packed)."""
+    latest = (now - after).date() - timedelta(days=1)
+    done: list[str] = []
+    with ledger.locked(root):
+        sealed: set[tuple[str, str]] = set()
+        packs: set[tuple[str, str]] = set()
+        for _, _, entry in ledger.read(root):
+            if entry and entry.get("type") in ("seal", "pack"):
+                (sealed if entry["type"] == "seal" else packs).add((entry["kind"], entry["day"]))
+        for kind in KINDS:
+            for day in segment_days(root, kind):
+                key = (kind, day.isoformat())
+                if day > latest or key not in sealed or key in packs:
+                    continue
+                conn = segment.connect(segment.segment_path(root, kind, day), kind, day)
+                try:
+                    if packed.is_packed(conn):  # packed, then stopped before its ledger line
+                        digest, blocks = packed.digest(conn)
+                        count = conn.execute("SELECT sum(count) FROM blocks").fetchone()[0]
+                    else:
+                        digest, blocks, count = packed.pack(conn, kind, day)
+                finally:
+                    conn.close()
+                ledger.append(root, [{"type": "pack", "kind": kind, "day": day.isoformat(),
+                                      "digest": digest, "blocks": blocks, "count": count,
+                                      "packed_at": to_micros(now)}])
+                done.append(f"packed {kind} {day}: {count} records in {blocks} blocks")
     return done

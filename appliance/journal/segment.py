@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
+from appliance.journal import anchor
 from appliance.journal.records import Record, chain_hash, genesis, leaf_hash
 
 # Columns copied out of the body for the queries; verify checks they still match the body.
@@ -112,8 +113,10 @@ def is_sealed(conn: sqlite3.Connection) -> bool:
 
 
 def append_rows(conn: sqlite3.Connection, kind: str, day: date,
-                rows: Sequence[tuple[int, str, tuple[object, ...]]]) -> int | None:
-    """Chain and insert ``rows`` (time, body, index values) in one write transaction.
+                rows: Sequence[tuple[int, str, tuple[object, ...]]],
+                secret: bytes | None = None) -> int | None:
+    """Chain and insert ``rows`` (time, body, index values) in one write transaction; with
+    the seal key ``secret``, the new head is anchored in the same transaction (anchor.py).
 
     BEGIN IMMEDIATE takes the segment's write lock before reading the chain head, so two
     processes appending at once serialise instead of forking the chain. Returns the last seq,
@@ -131,6 +134,9 @@ def append_rows(conn: sqlite3.Connection, kind: str, day: date,
             previous = chain_hash(previous, leaf_hash(kind, seq, at, body))
             out.append((seq, at, body, previous, *index))
         conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
+        if secret is not None and out:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                         (anchor.META_KEY, anchor.text(secret, kind, day, seq, previous)))
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 
-from appliance.journal import segment
+from appliance.clock import SYSTEM, Clock
+from appliance.journal import ledger, segment
 from appliance.journal.records import (
     Fields,
     JournalError,
@@ -27,16 +28,20 @@ DEFAULT_ROOT = Path("/var/lib/carine/journal")
 class Journal:
     """An open journal folder; one SQLite connection per segment in use, closed by ``close``."""
 
-    def __init__(self, root: Path, bulk: bool = False) -> None:
+    def __init__(self, root: Path, bulk: bool = False, clock: Clock = SYSTEM) -> None:
         self.root = root
         self.bulk = bulk
+        self.clock = clock
+        self._secret: bytes | None = None  # the seal key, read on the first write
         self._open: dict[tuple[str, date], sqlite3.Connection] = {}
 
     @classmethod
-    def open(cls, root: Path = DEFAULT_ROOT, *, bulk: bool = False) -> Journal:
+    def open(cls, root: Path = DEFAULT_ROOT, *, bulk: bool = False,
+             clock: Clock = SYSTEM) -> Journal:
         """Open the journal in ``root``, creating the folder readable by its owner only (0700).
 
-        ``bulk=True`` is for ingesters appending big batches (see ``segment.connect``)."""
+        ``bulk=True`` is for ingesters appending big batches (see ``segment.connect``); records
+        without a time are stamped by ``clock``."""
         try:
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
@@ -44,7 +49,7 @@ class Journal:
                                "the journal lives under /var/lib/carine; run as its owner") from exc
         if not os.access(root, os.W_OK | os.X_OK):
             raise JournalError(f"the journal folder {root} is not writable by this process")
-        return cls(root, bulk)
+        return cls(root, bulk, clock)
 
     def append(self, kind: str, fields: Fields, at: datetime | None = None) -> None:
         """Add one record of ``kind`` at ``at`` (UTC aware; None = now)."""
@@ -57,11 +62,14 @@ class Journal:
         ``at`` gives each row's time (same order); without it every row is stamped now."""
         check_kind(kind)
         times = iter(at) if at is not None else None
-        now = to_micros(None)
+        now = to_micros(self.clock.now())
         by_day: dict[date, list[tuple[int, str, tuple[object, ...]]]] = {}
         count = 0
         for fields in rows:
-            when = to_micros(next(times)) if times is not None else now
+            when = now
+            if times is not None:
+                given = next(times)
+                when = now if given is None else to_micros(given)
             body = canonical(fields)
             by_day.setdefault(day_of(when), []).append(
                 (when, body, segment.index_values(fields)))
@@ -81,13 +89,16 @@ class Journal:
 
     def _write(self, kind: str, day: date,
                batch: list[tuple[int, str, tuple[object, ...]]]) -> None:
-        if segment.append_rows(self.connection(kind, day), kind, day, batch) is not None:
+        if self._secret is None:
+            self._secret = ledger.key(self.root, create=True)
+        secret = self._secret
+        if segment.append_rows(self.connection(kind, day), kind, day, batch, secret) is not None:
             return
         # That day is sealed already (a record that arrives late, e.g. an ingester that was
         # stopped): it goes into today's open segment with its own time; queries look there too.
-        today = datetime.now(UTC).date()
+        today = self.clock.now().date()
         if today == day or segment.append_rows(self.connection(kind, today), kind, today,
-                                               batch) is None:
+                                               batch, secret) is None:
             raise JournalError(f"the {kind} segment of {today} is sealed already",
                                "the clock went back? check NTP")
 

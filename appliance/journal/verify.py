@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from appliance.journal import ledger, merkle, segment
+from appliance.journal import anchor, ledger, merkle, packed, segment, visits
 from appliance.journal.records import KINDS, chain_hash, genesis
 from appliance.journal.seal import segment_days
 
@@ -22,6 +22,7 @@ class Report:
     segments: int = 0
     records: int = 0
     seals: int = 0
+    packs: dict[tuple[str, str], str] = field(default_factory=dict)  # digest of packed days
 
     @property
     def ok(self) -> bool:
@@ -50,7 +51,20 @@ def check_segment(root: Path, kind: str, day: date, report: Report) -> dict[str,
         if meta.get("kind") != kind or meta.get("day") != day.isoformat():
             problem(f"says it holds {meta.get('kind')}/{meta.get('day')}: moved or replaced")
         sealed_mark = meta.get("sealed")
+        if packed.is_packed(conn):
+            digest = packed.digest(conn)[0]
+            if meta.get("packed") != digest:
+                problem("blocks differ from the digest recorded when the day was packed")
+            report.packs[(kind, day.isoformat())] = digest
+            found, count = packed.leaves(conn, kind, day, problem)
+            if kind == "navigation":
+                visits.check_sums(conn, problem)
+            leaves += found
+            for n in range(count):
+                head = chain_hash(head, found[32 * n:32 * n + 32])
+        last_seq, last_chain = 0, None
         for record, stored, index in segment.iter_records(conn, kind):
+            last_seq, last_chain = record.seq, stored
             if record.seq != expected:
                 if record.seq == expected + 1:
                     what = f"record {expected} is missing"
@@ -72,6 +86,10 @@ def check_segment(root: Path, kind: str, day: date, report: Report) -> dict[str,
             head = chain_hash(head, leaf)
             leaves += leaf
             count += 1
+        if sealed_mark is None:  # open: its anchored head catches a cut tail
+            for text in anchor.problems(ledger.key(root), kind, day, meta.get(anchor.META_KEY),
+                                        last_seq, last_chain):
+                problem(text)
         conn.close()
     except sqlite3.Error as exc:
         problem(f"cannot be read: {exc}")
@@ -83,7 +101,8 @@ def check_segment(root: Path, kind: str, day: date, report: Report) -> dict[str,
             "mark": sealed_mark}
 
 
-def _ledger(root: Path, report: Report) -> dict[tuple[str, str], dict[str, Any]]:
+def _ledger(root: Path, report: Report, packs: dict[tuple[str, str], dict[str, Any]]
+            ) -> dict[tuple[str, str], dict[str, Any]]:
     secret = ledger.key(root)
     if secret is None and (root / ledger.LEDGER).exists():
         report.problems.append(f"seal key {root / ledger.KEY} is missing: seals unauthenticated")
@@ -102,7 +121,11 @@ def _ledger(root: Path, report: Report) -> dict[tuple[str, str], dict[str, Any]]
             report.problems.append(f"{where}: broken seal (HMAC does not match)")
         previous = ledger.line_hash(text)
         key = (str(entry.get("kind")), str(entry.get("day")))
-        if entry.get("type") == "purge":
+        if entry.get("type") == "pack":
+            if key in packs:
+                report.problems.append(f"{where}: {key[0]}/{key[1]} packed twice")
+            packs[key] = entry
+        elif entry.get("type") == "purge":
             entries[key] = entry
         elif key in entries:
             report.problems.append(f"{where}: {key[0]}/{key[1]} sealed twice")
@@ -115,7 +138,8 @@ def _ledger(root: Path, report: Report) -> dict[tuple[str, str], dict[str, Any]]
 def verify(root: Path) -> Report:
     """Check the whole journal folder."""
     report = Report()
-    entries = _ledger(root, report)
+    packs: dict[tuple[str, str], dict[str, Any]] = {}
+    entries = _ledger(root, report, packs)
     for kind in KINDS:
         days = {date.fromisoformat(d) for k, d in entries if k == kind}
         on_disk = set(segment_days(root, kind))
@@ -153,4 +177,12 @@ def verify(root: Path) -> Report:
             if found["mark"] != entry.get("head"):
                 report.problems.append(f"{where}: seal mark inside the file differs from the "
                                        "ledger")
+            pack = packs.get((kind, day.isoformat()))
+            digest = report.packs.get((kind, day.isoformat()))
+            if pack is not None and digest is None:
+                report.problems.append(f"{where}: packed in the ledger but not on disk "
+                                       "(blocks replaced by rows?)")
+            elif digest is not None and (pack is None or pack.get("digest") != digest):
+                report.problems.append(f"{where}: packed blocks differ from the ledger's pack "
+                                       "line (or it has none)")
     return report

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from appliance.errors import CarineError
-from appliance.lab import netns
+from appliance.lab import netns, runner
 from appliance.lab.state import LabState
 from appliance.lab.topology import (
     APPLIANCE_NS,
@@ -107,7 +107,7 @@ def build_network(state: LabState, lab: Plan) -> None:
     for addr in (WEB_ADDRESS, DNS_ADDRESS, NTP_ADDRESS):
         netns.address(WAN_NS, "lo", f"{addr}/32")
     netns.address(APPLIANCE_NS, up_if, str(UPLINK_ADDRESS))
-    netns.in_ns(APPLIANCE_NS, ["ip", "route", "replace", "default", "via", str(WAN_GATEWAY.ip)])
+    netns.default_route(APPLIANCE_NS, str(WAN_GATEWAY.ip))
     # Zones: one bridge per zone, named as the site names the zone's interface.
     for zone in site.zones:
         ifname = site.zone_ifname(zone)
@@ -117,10 +117,11 @@ def build_network(state: LabState, lab: Plan) -> None:
         _netns_dir(state, client.ns, str(client.zone.gateway()))
         netns.veth(client.port, APPLIANCE_NS, "eth0", client.ns)
         netns.enslave(APPLIANCE_NS, client.port, client.bridge)
-        netns.in_ns(client.ns, ["ip", "link", "set", "eth0", "up"])
+        netns.link_up(client.ns, "eth0")
     _host_link(state, lab)
     _kernel_settings(lab)
-    netns.in_ns(APPLIANCE_NS, ["nft", "-f", str(lab.layout.etc("nftables.conf"))])
+    # The declared oneshot, as the appliance loads its ruleset before any daemon.
+    runner.run_oneshot(lab, runner.unit_named(lab, "nftables"))
 
 
 def _host_link(state: LabState, lab: Plan) -> None:
@@ -131,8 +132,7 @@ def _host_link(state: LabState, lab: Plan) -> None:
     netns.veth(HOST_LINK, None, "host0", APPLIANCE_NS)
     netns.enslave(APPLIANCE_NS, "host0", lab.site.zone_ifname(zone))
     # A /32 with a peer: the host gains one route, to the appliance's managing address, only.
-    netns.ip("addr", "replace", f"{host}/32", "peer", f"{zone.gateway()}/32", "dev", HOST_LINK)
-    netns.ip("link", "set", HOST_LINK, "up")
+    netns.peer_address(None, HOST_LINK, str(host), str(zone.gateway()))
     state.info["host"] = {"address": str(host), "appliance": str(zone.gateway()),
                           "zone": zone.name}
 

@@ -6,30 +6,31 @@ state file records, even after a crash, and nothing else."""
 from __future__ import annotations
 
 import argparse
-import fcntl
 import hashlib
 import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from appliance.errors import CarineError
 from appliance.lab import build, daemons, netns
+from appliance.lab.lock import STATE as STATE
+from appliance.lab.lock import locked
 from appliance.lab.state import LabState, Proc, alive, rss_mib, start_time, stop_all
 from appliance.lab.topology import (
     HOST_LINK,
     LAB_DIR,
     PREFIX,
+    lab_layout,
     plan,
 )
+from appliance.paths import LAB_ENV
+from appliance.render.units import pid_file
 from appliance.site import Purpose, load_site
 
-STATE = LAB_DIR / "state.json"
-LOCK = LAB_DIR.with_name("carine-lab.lock")  # beside the lab folder, which down removes
 log = logging.getLogger("carine.lab")
+_locked = locked  # the name the lab tests and benches take the lock by
 
 
 class Stopwatch:
@@ -106,7 +107,7 @@ def down(quiet: bool = False) -> None:
               if (started := start_time(pid)) is not None])
     for link in state.host_links:
         if link.startswith(PREFIX) and netns.link_exists(link):
-            netns.ip("link", "del", link)
+            netns.del_link(link)
     for ns in reversed(state.namespaces):
         if ns.startswith(PREFIX):
             netns.del_ns(ns)
@@ -135,20 +136,33 @@ def status() -> int:
         mark = "" if ns in present else "  (namespace missing)"
         print(f"\n{node} [{ns}]{mark}")
         if ns in present:
-            addrs = netns.in_ns(ns, ["ip", "-br", "-4", "addr"], check=False).stdout
-            for line in addrs.splitlines():
-                if not line.startswith("lo "):
-                    print(f"    {line}")
+            for dev, cidr in netns.addresses(ns):
+                print(f"    {dev:16} {cidr}")
         for proc in (p for p in state.procs if p.node == node):
             running = alive(proc)
-            memory = f"{rss_mib(proc.pid):6.1f} MiB" if running else ""
-            print(f"    {proc.name:10} pid {proc.pid:<8} {'running' if running else 'DEAD':8}"
-                  f" {memory}")
+            # A declared unit runs under the lab's supervisor: show the daemon itself.
+            main = _main_pid(proc) if running else None
+            pid = proc.pid if main is None else main
+            memory = f"{rss_mib(pid):6.1f} MiB" if running else ""
+            held = "" if main is None else f" (supervisor {proc.pid})"
+            print(f"    {proc.name:10} pid {pid:<8} {'running' if running else 'DEAD':8}"
+                  f" {memory}{held}")
     host = state.info.get("host")
     if host:
         print(f"\nhost link {HOST_LINK}: {host['address']} -> appliance {host['appliance']} "
               f"(zone {host['zone']})")
     return 0 if healthy(state) else 1
+
+
+def _main_pid(proc: Proc) -> int | None:
+    """The main PID of a supervised unit (what its supervisor recorded), if it runs."""
+    if proc.node != "appliance" or "appliance.lab.supervise" not in proc.argv:
+        return None
+    try:
+        pid = int(pid_file(lab_layout().run, proc.name).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if start_time(pid) is not None else None
 
 
 def usage(state: LabState) -> str:
@@ -181,16 +195,9 @@ def execute(node: str, cmd: list[str]) -> int:
         cmd = cmd[1:]
     if not cmd:
         raise CarineError("nothing to run", "carine lab exec NODE -- COMMAND [ARGS...]")
+    # `carine` commands run inside a node act on the lab (appliance.paths), as `carine --lab`.
+    os.environ[LAB_ENV] = "1"
     os.execvp("ip", ["ip", "netns", "exec", ns, *cmd])  # noqa: S606 - replaces us, argv list
-
-
-@contextmanager
-def _locked() -> Iterator[None]:
-    """One ``up`` or ``down`` at a time: two racing would leave daemons nobody recorded."""
-    LAB_DIR.parent.mkdir(parents=True, exist_ok=True)
-    with LOCK.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
 
 
 def lab_command(args: argparse.Namespace) -> int:

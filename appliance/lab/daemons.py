@@ -11,10 +11,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from appliance.lab import netns
+from appliance.lab import netns, runner
 from appliance.lab.state import LabState, Proc
 from appliance.lab.topology import (
     APPLIANCE_NS,
+    CLAMAV_UNIT,
+    CLAMD_SOCKET,
     CLIENT_TCP_PORTS,
     DNS_ADDRESS,
     LAB_DIR,
@@ -31,7 +33,7 @@ from appliance.lab.topology import (
     Client,
     Plan,
 )
-from appliance.render.layout import Layout
+from appliance.render.units import Unit
 from appliance.run import spawn
 
 UDHCPC_SCRIPT = """#!/bin/sh
@@ -119,119 +121,41 @@ def _fill_mirror(folder: Path) -> None:
 
 
 def start_appliance(state: LabState, plan: Plan) -> None:
-    """dnsmasq and Squid from the rendered tree."""
-    layout: Layout = plan.layout
-    dnsmasq_conf = layout.etc("carine/dnsmasq.conf")
-    _start(state, "dnsmasq", "appliance", APPLIANCE_NS,
-           ["dnsmasq", "-k", f"--conf-file={dnsmasq_conf}", "--log-facility=-", "--log-dhcp"])
-    netns.wait_for("appliance DNS", lambda: netns.listening(APPLIANCE_NS, "udp", 53))
-    _start(state, "chronyd", "appliance", APPLIANCE_NS,
-           ["chronyd", "-d", "-x", "-f", str(layout.etc("chrony/chrony.conf"))])
-    netns.wait_for("appliance NTP", lambda: netns.listening(APPLIANCE_NS, "udp", 123))
-    if plan.site.filtering.enabled:
-        start_filtering(state, plan)
-        squid_conf = layout.etc("squid/squid.conf")
-        _start(state, "squid", "appliance", APPLIANCE_NS, ["squid", "-N", "-f", str(squid_conf)])
-        proxy = plan.site.filtering.proxy
-        ports = (proxy.port, proxy.intercept_http, proxy.intercept_https)
-        netns.wait_for("Squid", lambda: all(
-            netns.listening(APPLIANCE_NS, "tcp", p) for p in ports), timeout=40)
-    if any(z.portal for z in plan.site.zones) and plan.site.portal.enabled:
-        start_portal(state, plan)
-    if plan.site.radius.enabled:
-        start_radius(state, plan)
-    if plan.site.monitoring.enabled:
-        port = plan.site.monitoring.metrics_port
-        _start(state, "exporter", "appliance", APPLIANCE_NS,
-               [str(layout.programs / "carine-exporter"), "--config",
-                str(layout.etc("carine/monitoring.json"))])
-        netns.wait_for("metrics exporter", lambda: netns.listening(APPLIANCE_NS, "tcp", port))
-        start_prober(state, plan)
-    start_journal(state, plan)
+    """The units the services declare, as the appliance starts them (lab/runner.py): the
+    lab's accounts first (as an import would make them), the radio scheduler with the 802.1X
+    corner, the ruleset already loaded with the network."""
+    if plan.site.portal.enabled and any(z.portal for z in plan.site.zones):
+        from appliance.lab.accounts import create_lab_accounts
+
+        create_lab_accounts(plan.layout.state / "state.sqlite", LAB_DIR / "accounts.json")
+    # Where the technician puts it on the appliance, and where units read it (the console).
+    site_file = plan.layout.etc("carine/site.yaml")
+    site_file.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(state.site, site_file)
+    if any(CLAMAV_UNIT in u.wants for u in runner.declared(plan) if isinstance(u, Unit)):
+        start_clamd(state)
+    runner.start_units(state, plan, skip=("nftables", "scheduler"))
 
 
-def start_journal(state: LabState, plan: Plan) -> None:
-    """The journal daemon, as root in the appliance (conntrack needs CAP_NET_ADMIN): follows
-    Squid's access log, polls NAT, seals and purges; ready once it has written its PID file."""
-    layout = plan.layout
-    pidfile = layout.run / "journald.pid"
-    pidfile.unlink(missing_ok=True)
-    _start(state, "journald", "appliance", APPLIANCE_NS,
-           [str(layout.programs / "carine-journald"), "--config",
-            str(layout.etc("carine/journal.json")), "--interval", "1", "--pidfile",
-            str(pidfile)])
-    netns.wait_for("journal daemon", pidfile.exists)
+# The EICAR test file's signature: the lab's clamd needs no download (and no 1 GB database).
+EICAR_HEX = ("58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d5354414e44"
+             "4152442d414e544956495255532d544553542d46494c452124482b482a")
 
 
-def start_prober(state: LabState, plan: Plan) -> None:
-    """The prober, as root in the appliance (its ICMP probe needs raw sockets); ready once it
-    has written its PID file. Its first results follow within seconds."""
-    layout = plan.layout
-    pidfile = layout.run / "prober.pid"
-    pidfile.unlink(missing_ok=True)
-    _start(state, "prober", "appliance", APPLIANCE_NS,
-           [str(layout.programs / "carine-prober"), "--config",
-            str(layout.etc("carine/monitoring.json"))])
-    netns.wait_for("prober", pidfile.exists)
-
-
-def start_filtering(state: LabState, plan: Plan) -> None:
-    """The DNS views (after the runtime files they read) and the block page, as the appliance
-    runs them: through CARINE's own commands, like a technician would."""
-    layout = plan.layout
-    config = str(layout.etc("carine/filtering.json"))
-    # The lists arrive as on a school's box: downloaded from the mirror, checked, compiled,
-    # switched in; the same command writes the DNS views' files.
-    mirror = f"http://{LIST_MIRROR}/{LIST_PATH}"
-    netns.in_ns(APPLIANCE_NS, [
-        str(layout.programs / "carine"), "filter", "update", "--source", f"{mirror}/{LISTS.name}",
-        "--checksum-url", f"{mirror}/MD5SUM.LST", "--dns-config", config], timeout=300)
-    for view in sorted(layout.etc("carine/dns-views").glob("*.conf")):
-        port = int(next(line for line in view.read_text().splitlines()
-                        if line.startswith("port=")).split("=", 1)[1])
-        logfile = f"--log-facility={layout.log}/dns-{view.stem}.log"
-        _start(state, f"dns-{view.stem}", "appliance", APPLIANCE_NS,
-               ["dnsmasq", "-k", "-C", str(view), logfile])
-        netns.wait_for(f"DNS view {view.stem}", _listening_udp(port))
-    page = plan.site.filtering.block_page_port
-    _start(state, "blockpage", "appliance", APPLIANCE_NS,
-           [str(layout.programs / "carine-blockpage"), "--config", config, "--port", str(page),
-            "--bind", "0.0.0.0",  # noqa: S104 - every zone reaches it; nftables guards the port
-            "--secret-file", str(layout.state / "filtering/blockpage.key")])
-    netns.wait_for("block page", lambda: netns.listening(APPLIANCE_NS, "tcp", page))
-
-
-def start_portal(state: LabState, plan: Plan) -> None:
-    """The lab's accounts in the directory (as an import would make them), then the portal."""
-    from appliance.lab.accounts import create_lab_accounts
-
-    layout = plan.layout
-    create_lab_accounts(layout.state / "state.sqlite", LAB_DIR / "accounts.json")
-    port = plan.site.portal.port
-    _start(state, "portal", "appliance", APPLIANCE_NS,
-           [str(layout.programs / "carine-portal"), "--config",
-            str(layout.etc("carine/portal.json"))])
-    netns.wait_for("portal", lambda: netns.listening(APPLIANCE_NS, "tcp", port))
-
-
-def start_radius(state: LabState, plan: Plan) -> None:
-    """FreeRADIUS on the rendered folder; its secrets and certificates were made in the lab's
-    state by the check of the tree (`carine radius secret NAME` prints a client's secret)."""
-    layout = plan.layout
-    if shutil.which("freeradius") is None:
-        from appliance.errors import CarineError
-
-        raise CarineError("the site enables RADIUS but freeradius is missing", "make install")
-    for folder in (layout.log / "freeradius", layout.run / "freeradius"):
-        folder.mkdir(parents=True, exist_ok=True)
-    _start(state, "freeradius", "appliance", APPLIANCE_NS,
-           ["freeradius", "-f", "-l", "stdout", "-d", str(layout.etc("carine/freeradius"))])
-    port = plan.site.radius.auth_port
-    netns.wait_for("FreeRADIUS", _listening_udp(port), timeout=30)
-
-
-def _listening_udp(port: int) -> Callable[[], bool]:
-    return lambda: netns.listening(APPLIANCE_NS, "udp", port)
+def start_clamd(state: LabState) -> None:
+    """What Debian's clamav-daemon is on the appliance: a real clamd, here with a local
+    one-signature set (EICAR), on the socket the lab gives the units that want it."""
+    folder = LAB_DIR / "clamav"
+    (folder / "db").mkdir(parents=True, exist_ok=True)
+    (folder / "db" / "carine-lab.ndb").write_text(f"Carine-Lab-EICAR:0:*:{EICAR_HEX}\n")
+    CLAMD_SOCKET.unlink(missing_ok=True)  # one left by an earlier lab would pass the wait
+    conf = folder / "clamd.conf"
+    conf.write_text(f"LocalSocket {CLAMD_SOCKET}\nDatabaseDirectory {folder / 'db'}\n"
+                    f"Foreground yes\nLogFile {folder / 'clamd.log'}\nStreamMaxLength 100M\n",
+                    encoding="utf-8")
+    _start(state, "clamd", "appliance", APPLIANCE_NS,
+           [shutil.which("clamd") or "/usr/sbin/clamd", "-c", str(conf)])
+    netns.wait_for("the lab's clamd", CLAMD_SOCKET.exists, timeout=60)
 
 
 def start_clients(state: LabState, plan: Plan) -> None:
@@ -264,9 +188,8 @@ def _configure_static(client: Client, leases: Path) -> None:
     """What a technician types on a device of a zone without DHCP; recorded like a lease."""
     address, zone = client.static_address, client.zone
     gateway = zone.gateway()
-    netns.in_ns(client.ns, ["ip", "addr", "replace", f"{address}/{zone.subnet.prefixlen}",
-                            "dev", "eth0"])
-    netns.in_ns(client.ns, ["ip", "route", "replace", "default", "via", str(gateway)])
+    netns.address(client.ns, "eth0", f"{address}/{zone.subnet.prefixlen}")
+    netns.default_route(client.ns, str(gateway))
     (leases / client.ns).write_text(f"ip={address} mask={zone.subnet.prefixlen} "
                                     f"router={gateway} dns={gateway} static=yes\n")
 

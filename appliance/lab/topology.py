@@ -15,6 +15,8 @@ from appliance.site import Site, Zone
 PREFIX = "carine-"
 LAB_DIR = Path("/run/carine-lab")
 APPLIANCE_NS = "carine-appliance"
+CLAMAV_UNIT = "clamav-daemon.service"  # Debian's; the lab runs its own clamd in its place
+CLAMD_SOCKET = LAB_DIR / "clamav" / "clamd.sock"
 WAN_NS = "carine-wan"
 HOST_LINK = "carine-host"
 LAB_NET = IPv4Network("198.18.0.0/15")  # RFC 2544 benchmarking range: never a real network

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from appliance.lab import netns
+from appliance.lab import netns, runner
+from appliance.lab.lock import STATE, locked
 from appliance.lab.state import LabState, Proc
 from appliance.lab.topology import APPLIANCE_NS, LAB_DIR, PREFIX, Plan
 from appliance.run import spawn
@@ -107,9 +108,9 @@ def build(state: LabState, plan: Plan, ap: AccessPoint) -> None:
         netns.enslave(AP_NS, link, "br0")
     for ns, links in ((AP_NS, ("lo", "mgmt0", "up0", PORT)), (CLIENT_NS, ("lo", "eth0"))):
         for link in links:
-            netns.in_ns(ns, ["ip", "link", "set", link, "up"])
+            netns.link_up(ns, link)
     for link in ("pap-m", "pap-u"):
-        netns.in_ns(APPLIANCE_NS, ["ip", "link", "set", link, "up"])
+        netns.link_up(APPLIANCE_NS, link)
     WIFI_DIR.mkdir(parents=True, exist_ok=True)
     rules = WIFI_DIR / "port.nft"
     rules.write_text(PORT_RULES, encoding="utf-8")
@@ -156,10 +157,10 @@ def start(state: LabState, plan: Plan, ap: AccessPoint, source: Path) -> None:
            env={"CARINE_PORT_LOG": str(WIFI_DIR / "port-events.log")})
     start_client(state, plan)
     scheduler_site = site_file(plan, source)
-    _start(state, "scheduler", "appliance", APPLIANCE_NS,
-           [carine, "wifi", "scheduler", "--interval", "2", "--site", str(scheduler_site),
-            "--state", str(layout.state), "--journal-config",
-            str(layout.etc("carine/journal.json")), "--local", f"{ap.name}={CTRL_DIR}:{PORT}"])
+    # The declared scheduler, reading the lab's copy of the site, reaching the AP's socket.
+    runner.start_daemon(state, plan, runner.unit_named(plan, "scheduler"),
+                        ("--interval", "2", "--site", str(scheduler_site),
+                         "--local", f"{ap.name}={CTRL_DIR}:{PORT}"))
     state.info["wifi_nodes"] = {"ap-1": AP_NS, "dot1x-1": CLIENT_NS}
     state.info["wifi"] = {"ap": ap.name, "ap_ns": AP_NS, "client_ns": CLIENT_NS,
                           "ctrl": str(CTRL_DIR), "port": PORT, "site": str(scheduler_site),
@@ -198,12 +199,11 @@ def start_client(state: LabState, plan: Plan) -> None:
 
 def main() -> int:
     """``python -m appliance.lab.wifi``: add the 802.1X corner to a lab that is already up."""
-    from appliance.lab import commands
     from appliance.lab.topology import plan as make_plan
     from appliance.site import load_site
 
-    with commands._locked():
-        state = LabState.load(commands.STATE)
+    with locked():
+        state = LabState.load(STATE)
         if not state.ready:
             print("the lab is not up: carine lab up")
             return 1

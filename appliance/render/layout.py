@@ -36,7 +36,8 @@ class Layout:
 
     @classmethod
     def system(cls) -> Layout:
-        """The appliance itself: files under /, state in /var/lib/carine (DESIGN.md paths)."""
+        """The appliance itself: files under /, state in /var/lib/carine, runtime files in
+        /run/carine, logs in /var/log/carine, programs in /opt/carine/venv/bin."""
         return cls(Path("/"), Path("/var/lib/carine"), Path("/run/carine"), Path("/var/log/carine"),
                    Path("/opt/carine/venv/bin"))
 

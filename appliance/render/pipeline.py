@@ -13,6 +13,8 @@ from pathlib import Path, PurePosixPath
 from appliance.errors import CarineError
 from appliance.render.layout import Layout
 from appliance.render.service import RenderContext, Service, load_services
+from appliance.render.systemd import render_units
+from appliance.render.units import all_units
 from appliance.site import Site
 
 MANIFEST = PurePosixPath("etc/carine/rendered.json")
@@ -24,7 +26,8 @@ def render_files(
     """Every file of every service, by path inside the tree. Pure: writes nothing."""
     services = load_services() if services is None else services
     openings = tuple(o for svc in services for o in svc.openings(site))
-    ctx = RenderContext(site=site, layout=layout, openings=openings)
+    declared = tuple(all_units(services, site, layout))
+    ctx = RenderContext(site=site, layout=layout, openings=openings, units=declared)
     files: dict[PurePosixPath, str] = {}
     owner: dict[PurePosixPath, str] = {}
     for svc in services:
@@ -34,6 +37,13 @@ def render_files(
                 # One owner per file: a service never writes another service's file.
                 raise CarineError(f"{svc.name} and {owner[path]} both render {path}")
             files[path], owner[path] = content, svc.name
+    # The units of every service, written by the core so that all share one hardening.
+    for absolute, content in render_units(declared, layout,
+                                           site.school.uai).items():
+        path = layout.tree_path(absolute)
+        if path in files:
+            raise CarineError(f"{owner[path]} renders {path}, which is a unit file of the core")
+        files[path], owner[path] = content, "units"
     files[MANIFEST] = _manifest(site, layout, files, owner)
     return files
 

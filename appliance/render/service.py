@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 
 from appliance.errors import CarineError
 from appliance.render.layout import Layout
+from appliance.render.units import Declared
 from appliance.site import Site
 
 
@@ -54,6 +55,8 @@ class RenderContext:
     site: Site
     layout: Layout
     openings: tuple[Contribution, ...] = field(default=())
+    units: tuple[Declared, ...] = field(default=())
+    """Every service's declared units (the exporter watches the daemons among them)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,10 @@ class Service(Protocol):
     def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
         """Run the real tools on this service's files in the rendered ``tree``."""
         ...
+
+    # Optional: ``def units(self, site: Site, layout: Layout) -> Sequence[Unit | Timer]``, the
+    # processes this service runs (see appliance.render.units). The pipeline reads it through
+    # ``units_of(service, site, layout)``, which gives () for a service that declares none.
 
 
 def load_services() -> list[Service]:

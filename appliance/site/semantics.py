@@ -11,7 +11,7 @@ from appliance.errors import Problem
 from appliance.site.model import Site
 from appliance.site.radius_checks import radius_problems
 from appliance.site.wifi_checks import wifi_problems
-from appliance.site.zones import PROTECTED_FROM, Internet, Zone
+from appliance.site.zones import PROTECTED_FROM, Internet, Purpose, Zone
 
 # Opening these from a filtered zone would let traffic around the proxy or the QUIC drop.
 PROXY_BYPASS = {("tcp", 80), ("tcp", 443), ("udp", 443)}
@@ -20,7 +20,7 @@ PROXY_BYPASS = {("tcp", 80), ("tcp", 443), ("udp", 443)}
 def site_problems(site: Site) -> list[Problem]:
     """Every cross-field problem of ``site``, in file order."""
     checks = (_uplink, _zones_unique, _zone_addressing, _zone_allows, _profiles, _services,
-              wifi_problems, radius_problems, _portal)
+              wifi_problems, radius_problems, _portal, _storage)
     return [problem for check in checks for problem in check(site)]
 
 
@@ -179,6 +179,8 @@ def _services(site: Site) -> Iterator[Problem]:
         ports.append(("monitoring.metrics_port", site.monitoring.metrics_port))
     if site.portal.enabled:
         ports.append(("portal.port", site.portal.port))
+    if site.storage.enabled:
+        ports.append(("storage.port", site.storage.port))
     taken: dict[int, str] = {port: f"{name} (built in)" for port, name in RESERVED_PORTS.items()}
     for path, port in ports:
         if port in taken:
@@ -223,3 +225,27 @@ def _portal(site: Site) -> Iterator[Problem]:
         if name not in known:
             yield Problem(f"portal.profiles.{name}", f"no filtering profile {name!r}",
                           f"use one of: {', '.join(known)}")
+
+
+def _storage(site: Site) -> Iterator[Problem]:
+    storage = site.storage
+    names = {z.name: z for z in site.zones}
+    for i, name in enumerate(storage.zones):
+        zone = names.get(name)
+        if zone is None:
+            yield Problem(f"storage.zones[{i}]", f"no zone is named {name!r}",
+                          f"zones are: {', '.join(names)}")
+        elif zone.purpose is Purpose.GUEST:
+            yield Problem(f"storage.zones[{i}]", f"zone {name} is a guest zone: guests never "
+                          "reach the school's files", "remove it from storage.zones")
+    if storage.enabled and not storage.zones and not any(
+            z.purpose in STORAGE_PURPOSES for z in site.zones):
+        yield Problem("storage.zones", "no zone reaches the storage",
+                      "name the zones under storage.zones")
+    if storage.backup.enabled and storage.backup.repository is None:
+        yield Problem("storage.backup.repository", "backups are on but no repository is named",
+                      "give a folder (/mnt/sauvegarde/carine) or ssh://user@host/path")
+
+
+# The zones that reach the storage when the site names none (never guests or management).
+STORAGE_PURPOSES = (Purpose.PEDAGOGICAL, Purpose.STAFF, Purpose.ADMIN)

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from appliance.site.base import Name, Port, Section
 from appliance.site.probes import Probes
+from appliance.site.storage import Storage
 from appliance.site.wifi import Wifi
 
 __all__ = ["Monitoring", "Portal", "Radius", "Storage", "Wifi"]
@@ -107,17 +108,6 @@ class Radius(Section):
     """Accounting update interval asked of the access points (Acct-Interim-Interval)."""
     session_hours: int = Field(default=12, ge=1, le=24)
     """Re-authentication after this long (Session-Timeout)."""
-
-
-class Storage(Section):
-    """WebDAV storage (D-STO-*)."""
-
-    enabled: bool = False
-    """Serve personal and shared spaces over WebDAV."""
-    quota_mb_pupil: int = Field(default=500, ge=0)
-    """Default quota of a pupil, in MB."""
-    quota_mb_staff: int = Field(default=5000, ge=0)
-    """Default quota of a staff member, in MB."""
 
 
 class Monitoring(Section):

@@ -62,6 +62,8 @@ class ProberConfig:
     gateway_ping: bool
     targets: tuple[TargetSpec, ...]
     ca_file: str | None = None
+    timezone: str = "Europe/Paris"
+    """The school's: the day of the availability history (monitoring/history.py)."""
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> ProberConfig:
@@ -69,14 +71,14 @@ class ProberConfig:
         try:
             p = doc["probes"]
             return cls(
-                results=Path(p["results"]), pidfile=Path(doc["run"]) / "prober.pid",
+                results=Path(p["results"]), pidfile=Path(doc["run"]) / "monitoring/prober.pid",
                 concurrency=int(p["concurrency"]), resolver=Endpoint(**p["resolver"]),
                 upstream=Endpoint(**p["upstream"]) if p.get("upstream") else None,
                 proxy=Endpoint(**p["proxy"]) if p.get("proxy") else None,
                 gateway=p.get("gateway"), gateway_ping=bool(p["gateway_ping"]),
                 targets=tuple(TargetSpec(**{**t, "paths": tuple(t["paths"])})
                               for t in p["targets"]),
-                ca_file=p.get("ca_file"),
+                ca_file=p.get("ca_file"), timezone=str(p.get("timezone", "Europe/Paris")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CarineError(f"the probes part of the monitoring configuration is unusable: "
@@ -117,6 +119,7 @@ def render(site: Site, layout: Layout) -> dict[str, Any]:
     targets = [_target(t, proxy is not None) for t in probes.effective_targets()]
     return {
         "results": str(layout.run / RESULTS),
+        "timezone": site.school.timezone,
         "concurrency": probes.concurrency,
         "ca_file": str(probes.ca_file) if probes.ca_file else None,
         "resolver": {"address": "127.0.0.1", "port": 53},

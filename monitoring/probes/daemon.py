@@ -15,10 +15,12 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from appliance.errors import CarineError
+from monitoring import configfile, history
 from monitoring.probes.config import ProberConfig
 from monitoring.probes.results import Check, to_doc
 from monitoring.probes.runner import Job, Prober, jobs
@@ -53,6 +55,7 @@ class Daemon:
         self.rounds = 0
         self._nudge = asyncio.Event()
         self._stopping = self._now = self._dirty = False
+        self._tallied = 0.0  # the newest check already counted in the availability history
         self._tasks: set[asyncio.Task[list[Check]]] = set()
 
     def stop(self) -> None:
@@ -117,8 +120,17 @@ class Daemon:
     def _write(self) -> None:
         self._dirty = False
         self.rounds += 1
-        write_results(self.config.results, [c for rows in self.latest.values() for c in rows],
-                      self.prober.trace, self.wall())
+        checks = [c for rows in self.latest.values() for c in rows]
+        write_results(self.config.results, checks, self.prober.trace, self.wall())
+        # A service is up in a round when all its fresh checks succeeded (the console's chart).
+        fresh = [c for c in checks if c.timestamp > self._tallied]
+        if fresh:
+            services: dict[str, bool] = {}
+            for c in fresh:
+                services[c.service] = services.get(c.service, True) and c.success
+            history.tally(self.config.results.with_name(history.FILE), services.items(),
+                          datetime.fromtimestamp(self.wall(), UTC), self.config.timezone)
+            self._tallied = max(c.timestamp for c in fresh)
 
 
 async def serve(config: ProberConfig) -> None:
@@ -139,12 +151,7 @@ async def serve(config: ProberConfig) -> None:
 
 
 def load(path: Path) -> ProberConfig:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CarineError(f"cannot read the monitoring configuration {path}: {exc}",
-                          "render the site again (carine render)") from exc
-    return ProberConfig.from_doc(doc)
+    return ProberConfig.from_doc(configfile.load(path).model_dump(mode="json"))
 
 
 def main(argv: list[str] | None = None) -> int:

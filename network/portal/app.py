@@ -1,5 +1,6 @@
-"""The portal's web application (Flask, French, no JavaScript): login, charter at first login,
-password change, voucher login, status with logout and the recently blocked sites, RFC 8908 API."""
+"""The portal's web application (French, no JavaScript), a blueprint on the appliance's web
+factory: login, charter at first login, password change, voucher login, status with logout and
+the recently blocked sites, RFC 8908 API."""
 
 from __future__ import annotations
 
@@ -7,18 +8,29 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from datetime import datetime
 from ipaddress import ip_address
 from pathlib import Path
 
-from flask import Flask, Response, redirect, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+)
 from flask import session as cookie
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as Redirect
 
+from appliance.clock import format_local
 from appliance.directory import accounts, passwords
 from appliance.directory.accounts import Account, Lockout, Outcome
 from appliance.sessions.store import Method
+from appliance.web.factory import HEADERS, Face
+from appliance.web.factory import create_app as web_app
 from network.portal import vouchers
 from network.portal.access import Access
 from network.portal.forms import (
@@ -35,12 +47,7 @@ from network.portal.neighbours import mac_of
 from network.portal.ratelimit import RateLimit
 from network.portal.status import recent_blocks
 
-HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; style-src 'self'; form-action 'self'; "
-                               "frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+__all__ = ["HEADERS", "create_app"]
 PENDING_SECONDS = 600  # a login waiting for the charter or a new password
 BLOCKPAGE_STATIC = Path(__file__).resolve().parents[2] / "filtering" / "static"
 WHY = {Outcome.LOCKED: "Trop d'essais : ce compte est verrouillé pour quelques minutes.",
@@ -50,15 +57,23 @@ BAD = "Identifiant ou mot de passe incorrect."
 
 def create_app(access: Access, voucher_key: bytes, *, secret_key: str | None = None,
                monotonic: Callable[[], float] = time.monotonic) -> Flask:
-    """The portal for one school; the clock is the ``access``'s."""
+    """The portal for one school on the shared web factory; the clock is the ``access``'s.
+    Plain HTTP (a captive portal is reached before any certificate can be trusted): the session
+    cookie is not Secure, and no HSTS."""
     config = access.config
-    app = Flask(__name__, template_folder="templates/portal", static_folder="static")
-    app.config.update(SECRET_KEY=secret_key or secrets.token_hex(32), MAX_CONTENT_LENGTH=8192,
-                      SESSION_COOKIE_NAME="carine_portail", SESSION_COOKIE_SAMESITE="Lax",
-                      SEND_FILE_MAX_AGE_DEFAULT=86400)
-    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
-    app.jinja_env.globals.update(school=config.school, uai=config.uai)
-    CSRFProtect(app)  # type: ignore[no-untyped-call]
+    face = Face("portail", https=False, session_minutes=PENDING_SECONDS // 60, max_body=8192,
+                globals={"school": config.school, "uai": config.uai})
+    return web_app(__name__, face, [blueprint(access, voucher_key, monotonic)],
+                   secret_key=secret_key or secrets.token_hex(32))
+
+
+def blueprint(access: Access, voucher_key: bytes,
+              monotonic: Callable[[], float] = time.monotonic) -> Blueprint:
+    """The portal's routes, pages and errors."""
+    config = access.config
+    tz = config.timezone  # the times the pages show are the school's
+    app = Blueprint("portal", __name__, template_folder="templates/portal",
+                    static_folder="static", static_url_path="/static")
     limiter = RateLimit(config.attempts_per_minute)
     lockout = Lockout(config.lockout_attempts, config.lockout_minutes)
     events = access.events
@@ -70,13 +85,13 @@ def create_app(access: Access, voucher_key: bytes, *, secret_key: str | None = N
     def page(name: str, status: int = 200, **values: object) -> tuple[str, int]:
         return render_template(name, client=client(), **values), status
 
-    @app.before_request
+    @app.before_app_request
     def gatekeeper() -> Redirect | tuple[str, int] | None:
         host = (request.host or "").rsplit(":", 1)[0].lower().strip("[]")
         ours = host == home_host or _in_zones(host)
         if not ours:  # web of an unauthenticated client, redirected here by the firewall
             return redirect(config.url + "connexion", 302)
-        if request.endpoint not in ("static", "style", "health") and \
+        if request.endpoint not in ("portal.static", "portal.style", "portal.health") and \
                 config.zone_of(client()) is None:
             return page("message.html", 403, title="Portail réservé",
                         text="Ce portail sert aux réseaux qui demandent une connexion.")
@@ -229,7 +244,10 @@ def create_app(access: Access, voucher_key: bytes, *, secret_key: str | None = N
                                access.clock())
         if isinstance(used, str):
             events.auth("failure", "voucher", None, client(), used)
-            text = {"used": "Ce ticket a déjà servi.", "expired": "Ce ticket a expiré."}
+            text = {"used": "Ce ticket a déjà servi.", "expired": "Ce ticket a expiré.",
+                    "pending": "Ce ticket n'a pas encore été validé par le chef "
+                               "d'établissement.",
+                    "refused": "Ce ticket a été refusé par le chef d'établissement."}
             return page("ticket.html", 401, form=form, text=config.charter_text(),
                         error=text.get(used, "Ce code de ticket est inconnu."))
         login = f"ticket-{used.id}"
@@ -250,12 +268,12 @@ def create_app(access: Access, voucher_key: bytes, *, secret_key: str | None = N
             return redirect("/connexion", 303)
         left = int(live.expires_at - access.clock())
         return page("statut.html", live=live, left=left, form=new(LogoutForm),
-                    until=datetime.fromtimestamp(live.expires_at).strftime("%H:%M"),
-                    rows=recent_blocks(access.conn(), client()),
+                    until=format_local(live.expires_at, tz, day=False),
+                    rows=recent_blocks(access.conn(), client(), access.clock(), tz),
                     blockpage=f"http://{home_host}:{_blockpage_port()}/bloques")
 
     def _blockpage_port() -> int:
-        return int(app.config.get("BLOCKPAGE_PORT", 8088))
+        return int(current_app.config.get("BLOCKPAGE_PORT", 8088))
 
     @app.post("/deconnexion")
     def logout() -> tuple[str, int]:
@@ -275,22 +293,15 @@ def create_app(access: Access, voucher_key: bytes, *, secret_key: str | None = N
         response.headers["Cache-Control"] = "private, no-store"
         return response
 
-    @app.errorhandler(CSRFError)
+    @app.app_errorhandler(CSRFError)
     def csrf_failed(_exc: CSRFError) -> tuple[str, int]:
         return page("message.html", 400, title="Formulaire expiré",
                     text="Le formulaire n'a pas pu être vérifié : il a peut-être expiré.",
                     back=request.path)
 
-    @app.errorhandler(404)
+    @app.app_errorhandler(404)
     def not_found(_exc: Exception) -> tuple[str, int]:
         return page("message.html", 404, title="Page introuvable",
                     text="Cette page n'existe pas.", back="/connexion")
-
-    @app.after_request
-    def headers(response: Response) -> Response:
-        response.headers.update(HEADERS)
-        if response.mimetype == "text/html":
-            response.headers["Cache-Control"] = "no-store"
-        return response
 
     return app

@@ -9,13 +9,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from appliance import paths
 from appliance.errors import CarineError
 from network.portal import devices, vouchers
 from network.portal.config import CONFIG, PortalConfig
 from network.portal.daemon import build, voucher_key
 from network.portal.keeper import Keeper
-
-DEFAULT_CONFIG = Path("/etc") / CONFIG
 
 
 def _setup(args: argparse.Namespace) -> tuple[PortalConfig, Any]:
@@ -77,7 +76,8 @@ def _vouchers_create(args: argparse.Namespace) -> int:
     access.events.admin(args.by, "vouchers-create", batch=batch, count=args.count,
                         minutes=args.minutes, profile=args.profile, valid_days=args.valid_days)
     html = vouchers.sheet(config.school, codes, minutes=args.minutes, profile=args.profile,
-                          valid_until=now + args.valid_days * 86400, batch=batch)
+                          valid_until=now + args.valid_days * 86400, batch=batch,
+                          tz=config.timezone)
     if args.out:
         args.out.write_text(html, encoding="utf-8")
         args.out.chmod(0o600)  # the codes are as good as access: keep the sheet private
@@ -98,8 +98,9 @@ def _vouchers_list(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add `devices` and `vouchers` to the `carine` command."""
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
-                       help=f"the rendered portal.json (default {DEFAULT_CONFIG})")
+        p.add_argument("--config", type=Path, default=paths.Default("etc", CONFIG),
+                       help="the rendered portal.json (default %(default)s, or the lab's "
+                            "with carine --lab)")
         p.add_argument("--by", default=getpass.getuser(), help="who acts (journaled)")
 
     dev = sub.add_parser("devices", help="registered devices, let in without a login")

@@ -3,14 +3,15 @@ portal.json (zones, timeouts per profile, charter, lockout, where the state live
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, ip_address
 from pathlib import Path
-from typing import Any
 
+from appliance import runtime
+from appliance.clock import DEFAULT_ZONE
 from appliance.errors import CarineError
 from appliance.render.layout import Layout
+from appliance.runtime import RuntimeFile
 from appliance.site import Site
 from network.portal.rules import api_url, idle_classes, idle_set, portal_url, portal_zones
 
@@ -18,25 +19,61 @@ CONFIG = "carine/portal.json"
 DEFAULT_CHARTER = Path(__file__).resolve().parent / "charte.txt"
 
 
+class ZoneFile(RuntimeFile):
+    name: str
+    subnet: IPv4Network
+    ifname: str
+    profiles: tuple[str, ...]
+
+
+class LockoutFile(RuntimeFile):
+    attempts: int
+    minutes: int
+
+
+class PortalFile(RuntimeFile):
+    """portal.json: the model both the renderer and the portal processes use."""
+
+    uai: str
+    school: str
+    domain: str
+    port: int
+    url: str
+    api_url: str
+    zones: tuple[ZoneFile, ...]
+    limits: dict[str, tuple[int, int]]
+    """Profile -> (idle seconds, lifetime seconds)."""
+    default_limits: tuple[int, int]
+    idle_sets: dict[int, str]
+    """Idle minutes -> the nftables set whose timeout refreshes sessions of that class."""
+    charter_version: str
+    charter_file: Path | None
+    lockout: LockoutFile
+    attempts_per_minute: int
+    store: Path
+    journal: Path
+    leases: Path
+    state: Path
+    run: Path
+    timezone: str = DEFAULT_ZONE
+
+
 def render_config(site: Site, layout: Layout) -> str:
     """The JSON the portal processes read (rendered by the portal service)."""
     portal = site.portal
-    zones = [{"name": z.name, "subnet": str(z.subnet), "ifname": site.zone_ifname(z),
-              "profiles": list(z.profiles)} for z in portal_zones(site)]
-    limits = {name: list(portal.limits(name)) for name in site.filtering.profiles}
-    doc = {
-        "uai": site.school.uai, "school": site.school.name, "domain": site.lan.domain,
-        "port": portal.port, "url": portal_url(site), "api_url": api_url(site), "zones": zones,
-        "limits": limits, "default_limits": list(portal.limits("")),
-        "idle_sets": {str(m): idle_set(m) for m in idle_classes(site)},
-        "charter_version": portal.charter_version,
-        "charter_file": str(portal.charter_file) if portal.charter_file else None,
-        "lockout": portal.lockout.model_dump(), "attempts_per_minute": portal.attempts_per_minute,
-        "store": str(layout.state / "state.sqlite"), "journal": str(layout.state / "journal"),
-        "leases": str(layout.state / "dnsmasq.leases"), "state": str(layout.state / "portal"),
-        "run": str(layout.run),
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    zones = tuple(ZoneFile(name=z.name, subnet=z.subnet, ifname=site.zone_ifname(z),
+                           profiles=tuple(z.profiles)) for z in portal_zones(site))
+    return runtime.dump(PortalFile(
+        uai=site.school.uai, school=site.school.name, domain=site.lan.domain, port=portal.port,
+        url=portal_url(site), api_url=api_url(site), zones=zones,
+        limits={name: portal.limits(name) for name in site.filtering.profiles},
+        default_limits=portal.limits(""),
+        idle_sets={m: idle_set(m) for m in idle_classes(site)},
+        charter_version=portal.charter_version, charter_file=portal.charter_file,
+        lockout=LockoutFile(attempts=portal.lockout.attempts, minutes=portal.lockout.minutes),
+        attempts_per_minute=portal.attempts_per_minute, store=layout.state / "state.sqlite",
+        journal=layout.state / "journal", leases=layout.state / "dnsmasq.leases",
+        state=layout.state / "portal", run=layout.run, timezone=site.school.timezone))
 
 
 @dataclass(frozen=True)
@@ -71,27 +108,16 @@ class PortalConfig:
     leases: Path
     state: Path
     run: Path
+    timezone: str = DEFAULT_ZONE  # the school's: the times the pages show
 
     @classmethod
     def load(cls, path: Path) -> PortalConfig:
-        try:
-            doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            zones = tuple(PortalZone(z["name"], IPv4Network(z["subnet"]), z["ifname"],
-                                     tuple(z["profiles"])) for z in doc["zones"])
-            return cls(
-                doc["uai"], doc["school"], doc["domain"], int(doc["port"]), doc["url"],
-                doc["api_url"], zones,
-                {k: (int(v[0]), int(v[1])) for k, v in doc["limits"].items()},
-                (int(doc["default_limits"][0]), int(doc["default_limits"][1])),
-                {int(k): str(v) for k, v in doc["idle_sets"].items()},
-                doc["charter_version"],
-                Path(doc["charter_file"]) if doc["charter_file"] else None,
-                int(doc["lockout"]["attempts"]), int(doc["lockout"]["minutes"]),
-                int(doc["attempts_per_minute"]), Path(doc["store"]), Path(doc["journal"]),
-                Path(doc["leases"]), Path(doc["state"]), Path(doc["run"]))
-        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-            raise CarineError(f"cannot read the portal configuration {path}: {exc}",
-                              "render the site again (carine render)") from exc
+        d = runtime.load(PortalFile, path, "portal")
+        zones = tuple(PortalZone(z.name, z.subnet, z.ifname, z.profiles) for z in d.zones)
+        return cls(d.uai, d.school, d.domain, d.port, d.url, d.api_url, zones, dict(d.limits),
+                   d.default_limits, dict(d.idle_sets), d.charter_version, d.charter_file,
+                   d.lockout.attempts, d.lockout.minutes, d.attempts_per_minute, d.store,
+                   d.journal, d.leases, d.state, d.run, d.timezone)
 
     def zone_of(self, client: str) -> PortalZone | None:
         """The portal zone ``client`` is in, or None."""

@@ -3,21 +3,12 @@ the appliance, in the zone's broadcast domain), then dnsmasq's leases."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+from network.mac import normalise_mac as normalise_mac
+
 ARP = Path("/proc/net/arp")
-
-
-def normalise_mac(value: str) -> str | None:
-    """aa:bb:cc:dd:ee:ff from the usual spellings (AA-BB-..., aabb.ccdd.eeff), None if not one."""
-    digits = re.sub(r"[^0-9a-fA-F]", "", value)
-    if len(digits) != 12 or len(re.sub(r"[0-9a-fA-F:.\-]", "", value)) > 0:
-        return None
-    mac = ":".join(digits[i:i + 2] for i in range(0, 12, 2)).lower()
-    return mac if mac != "00:00:00:00:00:00" else None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from appliance.render.layout import Layout
 from appliance.render.service import CheckResult, Contribution, Opening, RenderContext
+from appliance.render.units import Health, Unit
 from appliance.site import Site
 from network.portal.config import CONFIG, PortalConfig, render_config
 from network.portal.rules import portal_zones
@@ -27,6 +28,17 @@ class PortalService:
         if not portal_zones(ctx.site):
             return {}
         return {ctx.layout.etc(CONFIG): render_config(ctx.site, ctx.layout)}
+
+    def units(self, site: Site, layout: Layout) -> Sequence[Unit]:
+        # CAP_NET_ADMIN: it adds and removes authorised clients in the nft sets.
+        if not portal_zones(site) or not site.portal.enabled:
+            return []
+        conf = layout.etc(CONFIG)
+        return [Unit("portal", "CARINE captive portal and its API (RFC 8908)",
+                     (str(layout.programs / "carine-portal"), "--config", str(conf)),
+                     reads=(conf,), state_dirs=(layout.state,), capabilities=("CAP_NET_ADMIN",),
+                     address_families=("AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"),
+                     after=("nftables",), health=Health("tcp", port=site.portal.port))]
 
     def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
         path = layout.etc(CONFIG)

@@ -8,9 +8,9 @@ import hmac
 import secrets
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
 from html import escape
 
+from appliance.clock import DEFAULT_ZONE, from_timestamp, to_local
 from appliance.errors import CarineError
 
 # No look-alikes (0/O, 1/I/L): the code is read from paper and typed on a phone.
@@ -43,15 +43,18 @@ def code_hash(key: bytes, code: str) -> str:
 
 
 def create(conn: sqlite3.Connection, key: bytes, *, count: int, minutes: int, profile: str,
-           valid_days: int, by: str, now: float) -> tuple[str, list[str]]:
-    """``count`` new codes in one batch; (batch name, codes). Only the hashes are kept."""
+           valid_days: int, by: str, now: float, approval: bool = False
+           ) -> tuple[str, list[str]]:
+    """``count`` new codes in one batch; (batch name, codes). Only the hashes are kept. With
+    ``approval`` the codes work only once the head of school approved the batch (``decide``)."""
     if not 1 <= count <= 1000:
         raise CarineError(f"{count} vouchers: between 1 and 1000 at a time")
     if not 1 <= minutes <= 7 * 24 * 60:
         raise CarineError(f"{minutes} minutes: a voucher lasts 1 minute to 7 days")
     if not 1 <= valid_days <= 365:
         raise CarineError(f"{valid_days} days: a voucher must be used within 1 to 365 days")
-    batch = datetime.fromtimestamp(now).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    # A name, not a time to read: UTC, so it does not depend on the machine's zone.
+    batch = from_timestamp(now).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     codes = [new_code() for _ in range(count)]
     with conn:
         conn.executemany(
@@ -59,14 +62,42 @@ def create(conn: sqlite3.Connection, key: bytes, *, count: int, minutes: int, pr
             "created_by, created_at) VALUES (?,?,?,?,?,?,?)",
             [(code_hash(key, c), batch, profile, minutes, now + valid_days * 86400, by, now)
              for c in codes])
+        if approval:
+            conn.execute("INSERT INTO voucher_approvals (batch, asked_by, asked_at) "
+                         "VALUES (?,?,?)", (batch, by, now))
     return batch, codes
+
+
+def pending(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Batches waiting for the head of school's decision, oldest first, with their counts."""
+    return conn.execute(
+        "SELECT a.batch, a.asked_by, a.asked_at, v.profile, v.valid_minutes, "
+        "MIN(v.expires_at) AS expires_at, COUNT(*) AS total FROM voucher_approvals a "
+        "JOIN vouchers v ON v.batch = a.batch WHERE a.decided_at IS NULL "
+        "GROUP BY a.batch ORDER BY a.asked_at").fetchall()
+
+
+def decide(conn: sqlite3.Connection, batch: str, by: str, approved: bool, now: float) -> None:
+    """Approve or refuse a waiting batch; refused codes never work."""
+    with conn:
+        cur = conn.execute("UPDATE voucher_approvals SET decided_by = ?, decided_at = ?, "
+                           "approved = ? WHERE batch = ? AND decided_at IS NULL",
+                           (by, now, int(approved), batch))
+    if cur.rowcount != 1:
+        raise CarineError(f"no voucher batch {batch!r} waits for a decision")
 
 
 def redeem(conn: sqlite3.Connection, key: bytes, code: str, ip: str, mac: str | None,
            now: float) -> Voucher | str:
-    """Use ``code`` once: the voucher, or why not ("unknown", "used", "expired")."""
+    """Use ``code`` once: the voucher, or why not ("unknown", "used", "expired", "pending" the
+    head's approval, "refused" by the head)."""
     digest = code_hash(key, code)
     with conn:
+        decision = conn.execute(
+            "SELECT a.approved, a.decided_at FROM voucher_approvals a JOIN vouchers v "
+            "ON v.batch = a.batch WHERE v.code_hash = ?", (digest,)).fetchone()
+        if decision is not None and decision[0] != 1:
+            return "pending" if decision[1] is None else "refused"
         cur = conn.execute(
             "UPDATE vouchers SET used_at = ?, used_ip = ?, used_mac = ? "
             "WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
@@ -89,9 +120,10 @@ def batches(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 
 
 def sheet(school: str, codes: list[str], *, minutes: int, profile: str, valid_until: float,
-          batch: str) -> str:
-    """A print-ready HTML page: one cut-out card per code (A4, 2 columns)."""
-    until = datetime.fromtimestamp(valid_until).strftime("%d/%m/%Y")
+          batch: str, tz: str = DEFAULT_ZONE) -> str:
+    """A print-ready HTML page: one cut-out card per code (A4, 2 columns); the last day of
+    use is the school's (zone ``tz``)."""
+    until = to_local(valid_until, tz).strftime("%d/%m/%Y")
     length = f"{minutes // 60} h {minutes % 60:02d}" if minutes >= 60 else f"{minutes} min"
     cards = "\n".join(
         f'<div class="ticket"><p class="ecole">{escape(school)}</p>'

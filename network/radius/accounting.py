@@ -1,6 +1,7 @@
 """RADIUS accounting into the session store the portal and the filter share: Start opens a
-session for the client's address (Framed-IP-Address, else its DHCP lease by MAC), Interim keeps
-it alive or opens it once the lease exists, Stop closes it; each start and stop is journaled."""
+session for the client's address (Framed-IP-Address, else its DHCP lease by MAC), or waits
+until dnsmasq leases one (``bind_lease``, from its lease hook); Interim keeps it alive or opens
+it once the lease exists, Stop closes it; each start and stop is journaled."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from appliance.sessions import store
 from appliance.sessions.store import Method, Session
 from appliance.state import migrate
+from network.mac import normalise_mac
 from network.radius import directory
 from network.radius.context import Context
 from network.radius.request import Request, parse_class
@@ -93,6 +95,31 @@ class Accounting:
                          (key, method.value, login, profile, mac, account_id, device_id, now))
             conn.commit()
             return "pending: no address yet"
+        self._open(conn, key, who, mac, ip, now)
+        return "start"
+
+    def bind_lease(self, mac: str, ip: str) -> list[str]:
+        """dnsmasq leased ``ip`` to ``mac``: open the 802.1X sessions that waited for it (an
+        access point sends its Start before the client asks DHCP). Returns their logins."""
+        normal = normalise_mac(mac)
+        if normal is None:
+            return []
+        conn, now = self._db(), self.clock()
+        rows = conn.execute("SELECT acct_session, method, login, profile, account_id, "
+                            "device_id FROM radius_pending WHERE mac = ? ORDER BY created_at",
+                            (normal,)).fetchall()
+        opened = []
+        for key, method, login, profile, account_id, device_id in rows:
+            if store.by_accounting(conn, key) is None:
+                self._open(conn, key, (Method(method), login, profile, account_id, device_id),
+                           normal, ip, now)
+                opened.append(login)
+        return opened
+
+    def _open(self, conn: sqlite3.Connection, key: str,
+              who: tuple[Method, str, str, int | None, int | None], mac: str | None, ip: str,
+              now: float) -> None:
+        method, login, profile, account_id, device_id = who
         s = self.ctx.settings
         opened, replaced = store.start(
             conn, method=method, login=login, profile=profile, ip=ip, mac=mac,
@@ -104,7 +131,6 @@ class Accounting:
         if replaced is not None:
             self._journal("stop", replaced, "replaced")
         self._journal("start", opened, None)
-        return "start"
 
     def _who(self, req: Request, key: str
              ) -> tuple[Method, str, str, int | None, int | None] | None:

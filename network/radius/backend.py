@@ -21,6 +21,7 @@ _venv_first()
 import logging  # noqa: E402 - after the path fix above
 from typing import Any  # noqa: E402
 
+from appliance.errors import CarineError  # noqa: E402
 from network.radius.accounting import Accounting  # noqa: E402
 from network.radius.context import Context  # noqa: E402
 from network.radius.decide import Answer, Decider  # noqa: E402
@@ -75,7 +76,11 @@ def instantiate(p: Any) -> int:
     if not path:
         log.error("mods-enabled/carine gives no settings file")
         return -1
-    settings = Settings.load(__import__("pathlib").Path(path))
+    try:
+        settings = Settings.load(__import__("pathlib").Path(path))
+    except CarineError as exc:  # a damaged carine.json: FreeRADIUS does not start, and says why
+        log.error("%s (hint: %s)", exc.message, exc.hint)
+        return -1
     ctx = Context(settings)
     _state.update(ctx=ctx, decider=Decider(ctx), accounting=Accounting(ctx))
     return 0

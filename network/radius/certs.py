@@ -18,6 +18,7 @@ from appliance.files import write_atomic
 from appliance.run import run
 from appliance.tls import write_private
 from network.radius.paths import RadiusPaths
+from network.radius.registry import load_registry
 
 KEY_BITS = 3072
 CA_DAYS = 3650
@@ -129,8 +130,6 @@ def ensure_authority(paths: RadiusPaths, server_name: str, school: str) -> list[
         _make_server(paths, server_name, school)
         made.append("server")
     if _crl_due(paths):
-        from network.radius.issued import write_crl  # the CRL lists the registry's revocations
-
         write_crl(paths)
         made.append("crl")
     write_expiry(paths)
@@ -160,8 +159,6 @@ def publish_ca_path(paths: RadiusPaths) -> None:
 def write_expiry(paths: RadiusPaths) -> dict[str, float]:
     """Expiry (epoch seconds) of the CA, the server certificate, the CRL and every valid client
     certificate, for the exporter; returns it."""
-    from network.radius.issued import load_registry
-
     out: dict[str, float] = {}
     for label, path in (("radius-ca", paths.ca_cert), ("radius-server", paths.server_cert)):
         if path.exists():
@@ -176,3 +173,20 @@ def write_expiry(paths: RadiusPaths) -> dict[str, float]:
             out[f"radius-client-{entry.name}"] = entry.not_after
     write_atomic(paths.expiry, json.dumps(out, indent=2, sort_keys=True) + "\n")
     return out
+
+
+def write_crl(paths: RadiusPaths) -> None:
+    """The CRL of every revoked certificate, valid CRL_DAYS, then published to ``ca_path``."""
+    ca_cert, ca_key = load_ca(paths)
+    start = now()
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
+               .last_update(start - dt.timedelta(minutes=5))
+               .next_update(start + dt.timedelta(days=CRL_DAYS)))
+    for row in load_registry(paths):
+        if row.revoked_at is not None:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(int(row.serial, 16))
+                .revocation_date(dt.datetime.fromtimestamp(row.revoked_at, dt.UTC)).build())
+    crl = builder.sign(ca_key, hashes.SHA256())
+    write_atomic(paths.crl, crl.public_bytes(serialization.Encoding.PEM))
+    publish_ca_path(paths)

@@ -9,10 +9,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from appliance import paths
 from appliance.errors import CarineError
 from appliance.render.layout import Layout
-
-STATE = Layout.system().state
 
 
 def _paths(args: argparse.Namespace) -> Any:
@@ -102,7 +101,8 @@ def _list(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add the ``radius`` command group to the ``carine`` parser."""
     p: argparse.ArgumentParser = sub.add_parser("radius", help="802.1X: secrets, certificates")
-    p.add_argument("--state", type=Path, default=STATE, help=f"state folder (default {STATE})")
+    p.add_argument("--state", type=Path, default=paths.Default("state"),
+                   help="state folder (default %(default)s, or the lab's with carine --lab)")
     cmds = p.add_subparsers(dest="radius_command", required=True)
     c = cmds.add_parser("secret", help="show the shared secret of a RADIUS client")
     c.add_argument("client", help="a name from radius.clients")
@@ -110,7 +110,7 @@ def register(sub: Any) -> None:
     c.set_defaults(func=_secret)
     c = cmds.add_parser("prepare", help="make the secrets, CA, server certificate and CRL a "
                         "rendered FreeRADIUS folder needs (kept if present)")
-    c.add_argument("--config", type=Path, default=Path("/etc/carine/freeradius"),
+    c.add_argument("--config", type=Path, default=paths.Default("etc", "carine/freeradius"),
                    help="the rendered FreeRADIUS folder")
     c.set_defaults(func=_prepare)
     cert = cmds.add_parser("cert", help="client certificates for EAP-TLS")

@@ -1,16 +1,14 @@
 """Client certificates for EAP-TLS: issue one per device (PKCS#12 or PEM for its owner), revoke it
-by serial or name, and keep the CRL FreeRADIUS checks. The registry lists what was issued."""
+by serial or name (the CA's CRL is rewritten at once). ``registry`` lists what was issued."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -20,43 +18,14 @@ from appliance.files import write_atomic
 from appliance.tls import write_private
 from network.radius import certs
 from network.radius.paths import RadiusPaths
+from network.radius.registry import Issued as Issued
+from network.radius.registry import find as find
+from network.radius.registry import load_registry as load_registry
+from network.radius.registry import revoked_serials as revoked_serials
+from network.radius.registry import save
 
 CLIENT_DAYS = 730
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
-
-
-@dataclass(frozen=True)
-class Issued:
-    """One client certificate as the registry keeps it (never its key)."""
-
-    serial: str  # hexadecimal, as `openssl x509 -serial` and FreeRADIUS print it
-    name: str
-    owner: str
-    not_after: float
-    issued_at: float
-    revoked_at: float | None = None
-
-
-def load_registry(paths: RadiusPaths) -> list[Issued]:
-    if not paths.registry.exists():
-        return []
-    try:
-        rows = json.loads(paths.registry.read_text(encoding="utf-8"))
-        return [Issued(**row) for row in rows]
-    except (ValueError, TypeError) as exc:
-        raise CarineError(f"{paths.registry} is damaged: {exc}",
-                          "restore it from the backup of /var/lib/carine") from exc
-
-
-def _save(paths: RadiusPaths, rows: list[Issued]) -> None:
-    write_atomic(paths.registry, json.dumps([asdict(r) for r in rows], indent=2) + "\n", 0o600)
-
-
-def find(paths: RadiusPaths, serial_or_name: str) -> Issued | None:
-    """The certificate with that serial (hex, any case) or that device name, if not revoked."""
-    wanted = serial_or_name.strip().lower().removeprefix("0x").replace(":", "")
-    live = [r for r in load_registry(paths) if r.revoked_at is None]
-    return next((r for r in live if r.serial == wanted or r.name == serial_or_name), None)
 
 
 def issue(paths: RadiusPaths, name: str, owner: str, days: int = CLIENT_DAYS
@@ -76,7 +45,7 @@ def issue(paths: RadiusPaths, name: str, owner: str, days: int = CLIENT_DAYS
     rows = load_registry(paths)
     rows.append(Issued(format(cert.serial_number, "x"), name, owner,
                        cert.not_valid_after_utc.timestamp(), certs.now().timestamp()))
-    _save(paths, rows)
+    save(paths, rows)
     certs.write_expiry(paths)
     return cert, key
 
@@ -113,28 +82,7 @@ def revoke(paths: RadiusPaths, serial_or_name: str) -> Issued:
     when = certs.now().timestamp()
     rows = [Issued(**{**asdict(r), "revoked_at": when}) if r.serial == target.serial else r
             for r in load_registry(paths)]
-    _save(paths, rows)
-    write_crl(paths)
+    save(paths, rows)
+    certs.write_crl(paths)
     certs.write_expiry(paths)
     return next(r for r in rows if r.serial == target.serial)
-
-
-def revoked_serials(paths: RadiusPaths) -> set[str]:
-    return {r.serial for r in load_registry(paths) if r.revoked_at is not None}
-
-
-def write_crl(paths: RadiusPaths) -> None:
-    """The CRL of every revoked certificate, valid CRL_DAYS, then published to ``ca_path``."""
-    ca_cert, ca_key = certs.load_ca(paths)
-    start = certs.now()
-    builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
-               .last_update(start - dt.timedelta(minutes=5))
-               .next_update(start + dt.timedelta(days=certs.CRL_DAYS)))
-    for row in load_registry(paths):
-        if row.revoked_at is not None:
-            builder = builder.add_revoked_certificate(
-                x509.RevokedCertificateBuilder().serial_number(int(row.serial, 16))
-                .revocation_date(dt.datetime.fromtimestamp(row.revoked_at, dt.UTC)).build())
-    crl = builder.sign(ca_key, hashes.SHA256())
-    write_atomic(paths.crl, crl.public_bytes(serialization.Encoding.PEM))
-    certs.publish_ca_path(paths)

@@ -3,12 +3,12 @@ small value helpers the backend needs: MAC normalisation, VLAN reply attributes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from network.mac import normalise_mac as normalise_mac
+
 Pairs = tuple[tuple[str, str], ...]
-_HEX = re.compile(r"[^0-9a-f]")
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,6 @@ def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] == '"':
         return value[1:-1]
     return value
-
-
-def normalise_mac(value: str) -> str | None:
-    """aa:bb:cc:dd:ee:ff from AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff or AABBCCDDEEFF (as the
-    devices table keeps it), or None."""
-    digits = _HEX.sub("", value.lower())
-    if len(digits) != 12 or re.sub(r"[0-9a-fA-F:.\-]", "", value):
-        return None
-    mac = ":".join(digits[i:i + 2] for i in range(0, 12, 2))
-    return mac if mac != "00:00:00:00:00:00" else None
 
 
 def vlan_reply(vlan: int | None) -> Pairs:

@@ -11,6 +11,7 @@ import network
 from appliance.render.layout import Layout, installed_programs
 from appliance.render.service import CheckResult, Contribution, Opening, RenderContext
 from appliance.render.templating import HEADER, environment, render
+from appliance.render.units import Health, Unit
 from appliance.run import run
 from appliance.site import Site
 from appliance.site.zones import Purpose
@@ -100,6 +101,21 @@ class RadiusService:
             files[confdir / "mods-enabled/mschap"] = render(TEMPLATES, "mschap.j2", **values)
         files[confdir / "carine.json"] = settings_for(site, layout).to_json()
         return files
+
+    def units(self, site: Site, layout: Layout) -> Sequence[Unit]:
+        if not site.radius.enabled:
+            return []
+        confdir = layout.etc(CONFIG_DIR)
+        paths = RadiusPaths.of(layout)
+        # Root without capabilities: it reads root's 0600 secrets and writes sessions. It calls
+        # setresuid to its own root ids (rad_suid_up) once loaded: @privileged's setuid calls.
+        return [Unit("freeradius", "CARINE RADIUS and 802.1X (FreeRADIUS)",
+                     ("/usr/sbin/freeradius", "-f", "-l", "stdout", "-d", str(confdir)),
+                     reads=(confdir, paths.root),
+                     state_dirs=(layout.log / "freeradius", layout.run / "freeradius",
+                                 layout.state),
+                     after=("nftables",), system_calls=("@privileged",),
+                     health=Health("tcp", port=site.radius.auth_port, udp=True, timeout=30))]
 
     def check(self, tree: Path, layout: Layout) -> Sequence[CheckResult]:
         from network.radius.state import ensure_state

@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from appliance import runtime
 from appliance.render.layout import Layout
+from appliance.runtime import RuntimeFile
 from appliance.site import Site
 from network.radius.paths import RadiusPaths
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The backend's view of the site (plain JSON types, loaded once per FreeRADIUS start)."""
+class Settings(RuntimeFile):
+    """The backend's view of the site (freeradius/carine.json, loaded once per FreeRADIUS
+    start through the shared runtime codec)."""
 
     state: str
     journal: str
@@ -32,22 +32,20 @@ class Settings:
     lockout_minutes: int
     interim_seconds: int
     session_seconds: int
-    idle_seconds: int = field(default=0)
+    idle_seconds: int = 0
     """An 802.1X session without accounting news for this long is idle (3 interim periods)."""
-    clients: list[str] = field(default_factory=list)
+    clients: tuple[str, ...] = ()
     """Names of the RADIUS clients (each has a secret file in the state folder)."""
     server_name: str = "radius"
     """Subject of the RADIUS server certificate (what supplicants are told to expect)."""
     school: str = ""
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+        return runtime.dump(self)
 
     @classmethod
     def load(cls, path: Path) -> Settings:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data["zones"] = [tuple(z) for z in data["zones"]]
-        return cls(**data)
+        return runtime.load(cls, path, "RADIUS")
 
 
 def settings_for(site: Site, layout: Layout) -> Settings:
@@ -68,7 +66,7 @@ def settings_for(site: Site, layout: Layout) -> Settings:
         interim_seconds=radius.interim_minutes * 60,
         session_seconds=radius.session_hours * 3600,
         idle_seconds=radius.interim_minutes * 60 * 3,
-        clients=[c.name for c in radius.clients],
+        clients=tuple(c.name for c in radius.clients),
         server_name=server_name(site),
         school=f"{site.school.name} ({site.school.uai})",
     )

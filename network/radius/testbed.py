@@ -80,13 +80,12 @@ class Testbed:
         if self.ns in netns.namespaces():
             netns.del_ns(self.ns)  # a crashed run's leftover: ours by its name
         netns.add_ns(self.ns)
-        netns.in_ns(self.ns, ["ip", "link", "set", "lo", "up"])
+        netns.link_up(self.ns, "lo")
         for name in client_zones(self.site):
             zone = self.site.zone(name)
             dev = f"z{zone.vlan}"
-            netns.in_ns(self.ns, ["ip", "link", "add", dev, "type", "bridge"])
-            netns.in_ns(self.ns, ["ip", "addr", "add", str(zone.gateway_interface()), "dev", dev])
-            netns.in_ns(self.ns, ["ip", "link", "set", dev, "up"])
+            netns.bridge(self.ns, dev)
+            netns.address(self.ns, dev, str(zone.gateway_interface()))
         self.pid = spawn(["ip", "netns", "exec", self.ns, "freeradius", *self.debug, "-f",
                           "-l", "stdout", "-d", str(self.confdir)], logfile=self.log)
         port = self.site.radius.auth_port

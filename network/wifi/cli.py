@@ -8,9 +8,13 @@ import getpass
 import logging
 import os
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from appliance import paths
+from appliance.clock import format_local
 from appliance.errors import CarineError
 from appliance.files import write_atomic
 from appliance.journal import Journal
@@ -86,16 +90,32 @@ def _local(specs: list[str]) -> dict[str, tuple[Path, str]]:
 def _radios(args: argparse.Namespace) -> Radios:
     site = _site(args)
     conn = connect(args.state / STATE_FILE)
-    journal = Journal.open(journal_config(args.journal_config).root)
-    return Radios(site, conn, journal, control_factory(args.state, _local(args.local)))
+    where = paths.of(args)
+    journal = Journal.open(journal_config(
+        args.journal_config or (where.etc("carine/journal.json") if where.lab else None)).root)
+    # The lab's access point answers on a local control socket, not over SSH.
+    local = _local(args.local or where.local_aps())
+    return Radios(site, conn, journal, control_factory(args.state, local))
 
 
-def _print(outcomes: list[Outcome]) -> None:
+def _when(at: datetime, tz: ZoneInfo) -> str:
+    """A time as ``--until`` reads it: the school's local time, its offset shown."""
+    return format_local(at, tz, offset=True)
+
+
+def _print(outcomes: list[Outcome], tz: ZoneInfo) -> None:
+    for line in outcome_lines(outcomes, tz):
+        print(line)
+
+
+def outcome_lines(outcomes: list[Outcome], tz: ZoneInfo) -> list[str]:
+    lines = []
     for o in outcomes:
-        until = f" until {o.state.until:%Y-%m-%d %H:%M}Z" if o.state.until else ""
+        until = f" until {_when(o.state.until, tz)}" if o.state.until else ""
         done = "applied" if o.applied else f"NOT applied: {o.error}"
-        print(f"{o.state.ap} ({o.room}): radio {'on' if o.state.on else 'off'} "
-              f"({o.state.reason}{until}, by {o.state.by}) — {done}")
+        lines.append(f"{o.state.ap} ({o.room}): radio {'on' if o.state.on else 'off'} "
+                     f"({o.state.reason}{until}, by {o.state.by}) — {done}")
+    return lines
 
 
 def _radio(args: argparse.Namespace) -> int:
@@ -103,27 +123,36 @@ def _radio(args: argparse.Namespace) -> int:
     by = args.by or os.environ.get("SUDO_USER") or getpass.getuser()
     outcomes = radios.order(radios.select(args.ap, args.room), args.state_word == "on",
                             args.until, by)
-    _print(outcomes)
+    _print(outcomes, radios.tz)
     return 0 if all(o.applied for o in outcomes) else 1
 
 
 def _status(args: argparse.Namespace) -> int:
-    radios = _radios(args)
+    for line in status_lines(_radios(args), args.history):
+        print(line)
+    return 0
+
+
+def status_lines(radios: Radios, history: int = 0) -> list[str]:
+    """What ``carine wifi status`` prints: times local to the school, as ``--until`` reads
+    them, with their offset."""
+    lines = []
     states = store.load_all(radios.conn)
     for ap in radios.site.wifi.access_points:
         s = states.get(ap.name)
         if s is None:
-            print(f"{ap.name:12} {ap.room:12} (no decision yet)")
+            lines.append(f"{ap.name:12} {ap.room:12} (no decision yet)")
             continue
-        until = f" until {s.until:%Y-%m-%d %H:%M}Z" if s.until else ""
-        print(f"{ap.name:12} {ap.room:12} {'on ' if s.on else 'off'} {s.reason}{until} "
-              f"by {s.by} since {s.since:%Y-%m-%d %H:%M}Z")
-    if args.history:
-        for row in store.history(radios.conn, limit=args.history):
-            print(f"  {row['at']} {row['ap']} {'on' if row['radio_on'] else 'off'} "
-                  f"{row['reason']} by {row['by']}"
-                  f"{'' if row['applied'] else ' (not applied: ' + str(row['error']) + ')'}")
-    return 0
+        until = f" until {_when(s.until, radios.tz)}" if s.until else ""
+        lines.append(f"{ap.name:12} {ap.room:12} {'on ' if s.on else 'off'} {s.reason}{until} "
+                     f"by {s.by} since {_when(s.since, radios.tz)}")
+    if history:
+        for row in store.history(radios.conn, limit=history):
+            at = _when(datetime.fromisoformat(row["at"]), radios.tz)
+            lines.append(f"  {at} {row['ap']} {'on' if row['radio_on'] else 'off'} "
+                         f"{row['reason']} by {row['by']}"
+                         f"{'' if row['applied'] else ' (not applied: ' + str(row['error']) + ')'}")
+    return lines
 
 
 def _scheduler(args: argparse.Namespace) -> int:
@@ -135,7 +164,7 @@ def _scheduler(args: argparse.Namespace) -> int:
                 seen = args.site.stat().st_mtime_ns
                 radios.site = _site(args)
                 log.warning("site file changed: schedules reloaded")
-            _print(radios.tick())
+            _print(radios.tick(), radios.tz)
         except CarineError as exc:  # one bad round must not stop the schedules
             log.error("scheduler round failed: %s", exc.message)
         if args.once:
@@ -144,9 +173,11 @@ def _scheduler(args: argparse.Namespace) -> int:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--site", type=Path, default=Path("/etc/carine/site.yaml"))
-    p.add_argument("--state", type=Path, default=Path("/var/lib/carine"),
-                   help="the appliance's state folder (secrets, state store)")
+    p.add_argument("--site", type=Path, default=paths.Default("site"),
+                   help="the site file (default %(default)s, or the lab's with carine --lab)")
+    p.add_argument("--state", type=Path, default=paths.Default("state"),
+                   help="the appliance's state folder: secrets, state store (default "
+                        "%(default)s)")
 
 
 def _switching(p: argparse.ArgumentParser) -> None:

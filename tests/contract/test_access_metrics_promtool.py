@@ -4,12 +4,13 @@ check really asks promtool). Without promtool the test skips on a workstation, f
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
+from appliance.clock import FixedClock
 from appliance.journal import Journal
 from appliance.run import Result, run
 from appliance.sessions import store as sessions
@@ -19,6 +20,7 @@ from network.portal.counters import FILE, LoginCounters
 from tests.conftest import require_tool
 
 pytestmark = pytest.mark.contract
+NOW = datetime(2026, 3, 5, 10, tzinfo=UTC)
 
 
 def check(text: str) -> Result:
@@ -35,16 +37,17 @@ def exposition(tmp_path: Path) -> str:
     conn = sessions.open_store(state / "state.sqlite")
     for i, method in enumerate((Method.PORTAL, Method.DEVICE, Method.VOUCHER)):
         sessions.start(conn, method=method, login=f"u{i}", profile="eleve", ip=f"10.40.0.{i}",
-                       mac=None, zone="invites", now=time.time(), idle_timeout=600,
+                       mac=None, zone="invites", now=NOW.timestamp(), idle_timeout=600,
                        lifetime=3600)
     conn.close()
-    with Journal.open(state / "journal") as journal:
+    with Journal.open(state / "journal", clock=FixedClock(NOW)) as journal:
         journal.append("auth", {"outcome": "success", "login": "u0", "ip": "10.40.0.0"})
     manifest = tmp_path / "rendered.json"
     manifest.write_text("{}")
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ApplianceCollector(Paths("0691234X", state, run_dir, tmp_path, manifest,
-                                               ("dnsmasq",)), probes=False))
+                                               ("dnsmasq",)), probes=False,
+                                         clock=FixedClock(NOW)))
     return generate_latest(registry).decode()
 
 

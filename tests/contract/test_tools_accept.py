@@ -80,7 +80,8 @@ VARIANTS = {
     "one-zone-no-dhcp": lambda: lycee_variant(zones=[{
         "name": "only", "purpose": "staff", "vlan": 5, "subnet": "10.5.0.0/24",
         "profiles": ["enseignant"]}],
-        radius={}, wifi={}),  # their clients and access points need the other zones
+        radius={}, wifi={},  # their clients and access points need the other zones
+        storage={"enabled": True, "zones": ["only"], "port": 8444}),
 }
 
 

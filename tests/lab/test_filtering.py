@@ -4,7 +4,7 @@ recently blocked page, SafeSearch and refused DoH by DNS, teacher openings (D-FI
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
@@ -90,7 +90,7 @@ def test_a_teacher_opening_works_and_expires(lab: LabDriver) -> None:
     assert lab.curl(PUPIL, f"https://{site}/").ok is False
     conn = connect(lab.store_path)
     store.prepare(conn)
-    now = datetime.now()
+    now = datetime.now(UTC)  # the lab's real daemons run on the real clock
     store.add_opening(conn, site, "pedago", now + timedelta(seconds=12), "m.dupont", now)
     opened: list[bool] = []
 

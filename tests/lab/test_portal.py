@@ -5,18 +5,24 @@ Squid and the helper, logout, idle expiry, a voucher used once, a registered pri
 from __future__ import annotations
 
 import json
+import os
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from appliance.directory import accounts
+from appliance.journal import query
 from appliance.lab import netns
 from appliance.lab.driver import LabDriver
-from appliance.lab.topology import LAB_DIR
+from appliance.lab.topology import LAB_DIR, lab_layout
 from appliance.sessions import store as sessions
 from appliance.state import connect
 
@@ -212,3 +218,44 @@ def test_a_registered_printer_passes_without_login(lab) -> None:
     assert "imprimante-cdi" in _carine(lab, "devices", "list").stdout
     assert _carine(lab, "devices", "remove", mac).ok
     assert web(lab, PRINTER, "http://www.example.org/")[0] == "302"
+
+
+def test_who_visited_an_https_host_names_each_person_once(lab, people) -> None:
+    """Spliced and refused HTTPS (issue 12 point 4): Squid logs the tunnel without the user and
+    as TCP_TUNNEL/500; the journal names the session's user and says what happened, so "who
+    visited H" answers one row per person, each with the login."""
+    host = f"qui-{os.getpid()}.{GAMES}"  # a name no earlier run visited today
+    teacher, pupil = Browser(lab, TEACHER), Browser(lab, PUPIL)
+    teacher.login("prof.lab", people["prof.lab"]["password"], "Nouveau-prof-44")
+    pupil.login("eleve.lab", people["eleve.lab"]["password"], "Nouveau-eleve-44")
+    assert web(lab, TEACHER, f"https://{host}/")[0] == "200"  # spliced
+    assert web(lab, PUPIL, f"https://{host}/")[0] == "error"  # refused at the SNI
+    ips = {str(lab.address(TEACHER)): "prof.lab", str(lab.address(PUPIL)): "eleve.lab"}
+    root = lab_layout().state / "journal"
+
+    def journaled() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for path in sorted((root / "navigation").glob("*.sqlite")):
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            found += [{"at": at, **json.loads(body)} for at, body in conn.execute(
+                "SELECT at, body FROM records WHERE body LIKE ?", (f'%"host":"{host}"%',))]
+            conn.close()
+        tunnels = [r for r in found if str(r["status"]).startswith("TCP_TUNNEL/")]
+        refusals = [r for r in found if r["decision"] == "block"]
+        return found if tunnels and refusals else []
+
+    netns.wait_for("the visit and the refusal in the journal", lambda: bool(journaled()),
+                   timeout=20)
+    found = journaled()
+    assert {(r["ip"], r["login"]) for r in found} == set(ips.items()), found
+    statuses = {(ips[str(r["ip"])], str(r["status"])) for r in found}
+    assert ("prof.lab", "TCP_TUNNEL/200") in statuses and ("eleve.lab", "TCP_DENIED/403") in \
+        statuses, statuses
+    assert not any(status.endswith("/500") for _, status in statuses), statuses
+    zone = "Europe/Paris"
+    day = datetime.fromtimestamp(int(found[0]["at"]) / 1e6, ZoneInfo(zone)).date()
+    rows = query.visited(root, host, day, zone)
+    assert sorted((r["login"], r["ip"]) for r in rows) == sorted(
+        (login, ip) for ip, login in ips.items()), rows
+    teacher.logout()
+    pupil.logout()

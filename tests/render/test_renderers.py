@@ -87,7 +87,7 @@ def test_zone_without_dhcp_has_no_pool_but_dns_and_ntp() -> None:
 def test_no_zone_with_dhcp_opens_no_dhcp_port() -> None:
     site = variant(zones=[{"name": "only", "purpose": "staff", "vlan": 5,
                            "subnet": "10.5.0.0/24", "profiles": ["enseignant"]}],
-                   radius={}, wifi={})  # their clients and access points need the other zones
+                   radius={}, wifi={}, storage={})  # their clients, APs, shares need the others
     nft = files_of(site)[NFT]
     assert "udp dport 67" not in nft
     assert "dhcp-range" not in files_of(site)[DNSMASQ]

@@ -8,6 +8,7 @@ import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,15 +17,17 @@ from appliance.site import load_site
 from appliance.site.filtering import Filtering
 from appliance.state import connect
 from filtering import store
+from filtering.answer import Answer
 from filtering.config import FilterConfig, render_config
 from filtering.counters import Counters
-from filtering.decide import Answer, Decider, Request
+from filtering.decide import Decider, Request
 from filtering.helper import answer_lines
 from filtering.policy import Opening, Policy
 
 pytestmark = pytest.mark.unit
 
-MONDAY_10H = datetime(2026, 11, 23, 10, 0)
+PARIS = ZoneInfo("Europe/Paris")
+MONDAY_10H = datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
 PUPIL, OTHER_PUPIL, STAFF = "10.30.0.57", "10.30.0.58", "10.20.0.60"
 
 
@@ -235,10 +238,11 @@ def test_a_new_path_on_a_known_host_still_meets_its_url_entries(tmp_path: Path,
 
 
 @pytest.mark.parametrize(("now", "openings", "expected"), [
-    (MONDAY_10H, [], datetime(2026, 11, 23, 12, 0)),
-    (datetime(2026, 11, 23, 12, 0), [], datetime(2026, 11, 23, 13, 30)),
-    (datetime(2026, 11, 23, 23, 0), [], datetime(2026, 11, 24, 0, 0)),
-    (MONDAY_10H, [datetime(2026, 11, 23, 10, 20)], datetime(2026, 11, 23, 10, 20)),
+    (MONDAY_10H, [], datetime(2026, 11, 23, 12, 0, tzinfo=PARIS)),
+    (datetime(2026, 11, 23, 12, 0, tzinfo=PARIS), [], datetime(2026, 11, 23, 13, 30, tzinfo=PARIS)),
+    (datetime(2026, 11, 23, 23, 0, tzinfo=PARIS), [], datetime(2026, 11, 24, 0, 0, tzinfo=PARIS)),
+    (MONDAY_10H, [datetime(2026, 11, 23, 10, 20, tzinfo=PARIS)],
+     datetime(2026, 11, 23, 10, 20, tzinfo=PARIS)),
 ])
 def test_policy_next_change(now: datetime, openings: list[datetime],
                             expected: datetime) -> None:

@@ -13,14 +13,16 @@ import sys
 import time
 import urllib.request
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
 
 from appliance import wsgi
+from appliance.clock import FixedClock
 from appliance.errors import CarineError
 from appliance.render.layout import Layout
 from appliance.run import spawn
@@ -34,7 +36,8 @@ from filtering.config import FilterConfig, render_config
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 11, 23, 10, 5)
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 11, 23, 10, 5, tzinfo=PARIS)
 PUPIL = "10.30.0.57"
 OTHER = "10.30.0.58"
 CATEGORY_TEXT = ("Ce site est classé dans la catégorie « jeux » (listes de l'Université "
@@ -177,7 +180,7 @@ def test_post_with_token_records_the_request(client: FlaskClient, config: Filter
     assert row["url"] == "http://jeux.example/page"
     assert (row["category"], row["reason"]) == ("games", "category")
     assert row["comment"] == "exposé\nd'histoire"
-    assert row["created"] == NOW.isoformat(timespec="seconds")
+    assert row["created"] == "2026-11-23T09:05:00+00:00"  # stored UTC; the school saw 10 h 05
 
 
 @pytest.mark.parametrize(("fields", "says"), [
@@ -238,6 +241,30 @@ def test_a_request_from_the_recent_list(client: FlaskClient, config: FilterConfi
     assert status == 200
     [row] = requests_in(config)
     assert (row["host"], row["category"], row["reason"]) == ("jeux.example", "games", "category")
+
+
+def test_the_pupil_reads_the_referents_answers(client: FlaskClient, config: FilterConfig) -> None:
+    """What the referent decided in the console (filtering.operations) shows on /bloques."""
+    from datetime import timedelta
+
+    from filtering import operations
+
+    conn = connect(config.store)
+    granted = store.request_unblock(conn, PUPIL, "jeux.example", "", "games", "category", "",
+                                    NOW)
+    refused = store.request_unblock(conn, PUPIL, "video.example", "", "audio-video",
+                                    "category", "", NOW)
+    store.request_unblock(conn, PUPIL, "attente.example", "", "games", "category", "", NOW)
+    store.request_unblock(conn, OTHER, "autre.example", "", "games", "category", "", NOW)
+    operations.grant(conn, config, granted, "r.referent", NOW, NOW + timedelta(hours=1))
+    operations.refuse(conn, refused, "r.referent", NOW, "Hors du cadre pédagogique.")
+    conn.close()
+    text = read(page(client, "/bloques"))
+    assert "Vos demandes de déblocage" in text
+    assert "jeux.<wbr>example</strong> : accordée jusqu'à" in text
+    assert "video.<wbr>example</strong> : refusée (« Hors du cadre pédagogique. »)" in text
+    assert "attente.<wbr>example</strong> : en attente" in text
+    assert "autre.example" not in text
 
 
 def test_the_recent_list_stays_light(client: FlaskClient, config: FilterConfig) -> None:
@@ -366,3 +393,38 @@ def test_the_server_serves_for_real_and_stops_on_sigterm(config_path: Path,
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
     assert code == 0, (tmp_path / "blockpage.log").read_text()
+
+
+def test_times_are_the_schools_whatever_the_clocks_zone(config: FilterConfig) -> None:
+    """The clock gives UTC (as the system's does); pages show the school's time, 10 h 05 in
+    Paris for 09:05 UTC (they showed 9 h 05, UTC labelled as local), and the refusal is
+    stored in UTC."""
+    utc_now = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)
+    client = create_app(config, clock=lambda: utc_now).test_client()
+    assert "lundi 23 novembre 2026 à 10 h 05" in read(bloque(client, "category/games/eleve"))
+    conn = connect(config.store)
+    store.prepare(conn)
+    store.record_block(conn, PUPIL, "jeux.example", "games", "category", "eleve", utc_now)
+    [stored] = conn.execute("SELECT at FROM filter_recent_blocks").fetchall()
+    conn.close()
+    assert stored[0] == "2026-11-23T09:05:00+00:00"
+    text = read(page(client, "/bloques"))
+    assert "10 h 05" in text and "9 h 05" not in text
+    assert 'datetime="2026-11-23T09:05:00+00:00"' in text  # machine-readable, with its zone
+
+
+def test_on_the_night_the_clocks_go_back_the_offset_is_shown(config: FilterConfig) -> None:
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST, then 02:30 CET again
+    for at, offset in ((first, "UTC+02:00"), (first + timedelta(hours=1), "UTC+01:00")):
+        client = create_app(config, clock=FixedClock(at).now).test_client()
+        assert f"dimanche 25 octobre 2026 à 2 h 30 ({offset})" in read(
+            bloque(client, "category/games/eleve"))
+
+
+def test_naive_times_are_not_stored(config: FilterConfig) -> None:
+    conn = connect(config.store)
+    store.prepare(conn)
+    with pytest.raises(ValueError, match="naive"):
+        store.record_block(conn, PUPIL, "jeux.example", "games", "category", "eleve",
+                           datetime(2026, 11, 23, 10, 5))
+    conn.close()

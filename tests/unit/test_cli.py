@@ -126,7 +126,7 @@ def test_check_a_system_tree_points_to_the_right_option(
     assert main(["check", "--root", str(root)]) == 1
     _, err = capsys.readouterr()
     assert "was rendered for installation under /" in err
-    assert "without --for-system" in err
+    assert "carine check --root DIR --site SITE" in err
 
 
 def test_check_something_that_is_not_a_tree(

@@ -55,8 +55,9 @@ def test_collector_reads_counters_status_and_daemons(tmp_path: Path) -> None:
     (state / "filtering/generations/status.json").write_text(json.dumps({
         "result": "ok", "domains": 368905, "generation_created": "2026-11-23T04:00:00+00:00",
         "last_success": "2026-11-23T04:00:00+00:00"}))
-    (run / "dnsmasq.pid").write_text(f"{os.getpid()}\n")
-    (run / "squid.pid").write_text("999999\n")
+    (run / "units").mkdir()  # where the runners record each daemon's main PID
+    (run / "units/dnsmasq.pid").write_text(f"{os.getpid()}\n")
+    (run / "units/squid.pid").write_text("999999\n")
     manifest = tmp_path / "rendered.json"
     manifest.write_text("{}")
     registry = CollectorRegistry(auto_describe=False)

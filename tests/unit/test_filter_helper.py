@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,7 +20,8 @@ from filtering.helper import format_answer, parse, serve
 
 pytestmark = pytest.mark.unit
 
-NOW = datetime(2026, 11, 23, 10, 0)
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
 PUPIL, STAFF, ADMIN_DIRECT = "10.30.0.57", "10.20.0.60", "10.99.0.150"
 
 
@@ -171,7 +173,7 @@ def test_serve_answers_every_channel_in_batches(decider: Decider) -> None:
 
 
 def test_answer_values_never_break_the_protocol() -> None:
-    from filtering.decide import Answer
+    from filtering.answer import Answer
 
     line = format_answer(b"9", Answer(False, {"message": "a b\nc", "category": "x=y"}))
     assert line.count(b"\n") == 1 and line.endswith(b"\n")

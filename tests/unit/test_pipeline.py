@@ -191,7 +191,7 @@ def test_check_tree_refuses_a_tree_rendered_for_the_system(
         check_tree(root)
     assert "rendered for installation under /" in caught.value.message
     assert caught.value.hint is not None
-    assert "--for-system" in caught.value.hint
+    assert "--site SITE" in caught.value.hint
 
 
 def test_check_tree_refuses_what_is_not_a_tree(tmp_path: Path) -> None:

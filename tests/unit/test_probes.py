@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import yaml
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.registry import Collector
 
+from appliance.clock import FixedClock
 from appliance.errors import CarineError, SiteInvalid
 from appliance.render.layout import Layout
 from appliance.site import parse_site
@@ -113,7 +113,7 @@ def test_render_sends_the_proxy_probes_from_the_pupils_zone_and_expands_the_targ
     config = ProberConfig.from_doc({"run": "/run/carine", "probes": doc})
     assert config.targets[0] == TargetSpec("ent", "https://ent.auvergnerhonealpes.fr/",
                                            ("direct", "proxy"), 60, 10, 1.0)
-    assert config.pidfile == Path("/run/carine/prober.pid")
+    assert config.pidfile == Path("/run/carine/monitoring/prober.pid")
 
 
 def test_without_filtering_there_is_no_proxy_path_and_dhcp_leaves_the_gateway_open() -> None:
@@ -348,11 +348,13 @@ def test_a_trace_is_one_hop_per_ttl_up_to_the_destination() -> None:
 def test_the_exporter_reads_the_results_file_at_scrape_time(tmp_path: Path) -> None:
     run = tmp_path / "run"
     (run / "monitoring").mkdir(parents=True)
-    fresh = Check("ent", URL, "http", "proxy", True, time.time(), 60, duration=0.2, status=200)
-    (run / "monitoring/probes.json").write_text(json.dumps(to_doc([fresh], None, time.time())))
+    now = 1_772_704_800.0  # a fixed clock, 2026-03-05 10:00 UTC
+    fresh = Check("ent", URL, "http", "proxy", True, now, 60, duration=0.2, status=200)
+    (run / "monitoring/probes.json").write_text(json.dumps(to_doc([fresh], None, now)))
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ApplianceCollector(Paths("0691234X", tmp_path, run, tmp_path,
-                                               tmp_path / "rendered.json", ())))
+                                               tmp_path / "rendered.json", ()),
+                                         clock=FixedClock.at_seconds(now)))
     text = generate_latest(registry).decode()
     assert ('carine_probe_success{check="http",path="proxy",service="ent",'
             'target="https://ent.example/",uai="0691234X"} 1.0') in text

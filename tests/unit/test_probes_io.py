@@ -366,7 +366,10 @@ def test_the_daemon_writes_a_round_of_results_and_stops(world: World, tmp_path: 
 def test_carine_prober_runs_from_its_config_and_stops_on_sigterm(world: World,
                                                                  tmp_path: Path) -> None:
     t = target(world.url("good.test"))
-    doc = {"run": str(tmp_path / "run"), "probes": {
+    # A whole monitoring.json, as rendered: the prober reads it through its model.
+    doc = {"uai": "0691234X", "port": 9100, "user": "x", "password_hash": "x",
+           "state": str(tmp_path), "log": str(tmp_path), "manifest": str(tmp_path / "m.json"),
+           "daemons": [], "run": str(tmp_path / "run"), "probes": {
         "results": str(tmp_path / "run/monitoring/probes.json"), "concurrency": 2,
         "ca_file": str(world.ca_file), "resolver": {"address": "127.0.0.1",
                                                     "port": world.resolver.port},
@@ -381,9 +384,9 @@ def test_carine_prober_runs_from_its_config_and_stops_on_sigterm(world: World,
     while not results.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert results.exists(), (tmp_path / "prober.log").read_text()
-    assert (tmp_path / "run/prober.pid").read_text().strip() == str(pid)
+    assert (tmp_path / "run/monitoring/prober.pid").read_text().strip() == str(pid)
     os.kill(pid, signal.SIGTERM)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, (tmp_path / "prober.log").read_text()
-    assert not (tmp_path / "run/prober.pid").exists()
+    assert not (tmp_path / "run/monitoring/prober.pid").exists()
     assert "stopped" in (tmp_path / "prober.log").read_text()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import marisa_trie  # type: ignore[import-not-found]  # no stubs
 import pytest
@@ -33,7 +34,8 @@ from filtering.refusals import LISTED_PER_CLIENT
 pytestmark = pytest.mark.unit
 
 SITE = Path(__file__).resolve().parents[3] / "examples" / "site.yaml"
-MONDAY_10H = datetime(2026, 11, 23, 10, 0)
+PARIS = ZoneInfo("Europe/Paris")
+MONDAY_10H = datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
 # Zone pedago (eleve); enough of them that none reaches LISTED_PER_CLIENT new refusals in one
 # flush, so that both helpers list the same ones (the limit is tested on its own).
 PUPILS = [f"10.30.{i // 250}.{i % 250 + 2}" for i in range(400)]
@@ -283,11 +285,17 @@ def test_the_lane_refuses_what_is_not_an_index() -> None:
     assert module is not None
     trie = memoryview(marisa_trie.Trie(["com.example."]).tobytes())
     sets = memoryview(b"\0\0")
+    one = [(0, len(trie), 0, 2)]
+    bad = memoryview(b"not a trie at all, not at all")
     with pytest.raises(ValueError, match="marisa"):
-        module.FastPath(memoryview(b"not a trie at all, not at all"), sets, trie, sets, [1], [])
+        module.FastPath(bad, sets, trie, sets, [1], [], [(0, len(bad), 0, 2)])
     with pytest.raises(ValueError, match="does not compile"):
-        module.FastPath(trie, sets, trie, sets, [1], [("(unclosed", 1)])
-    lane = module.FastPath(trie, sets, trie, sets, [1], [("ban+er", 2)])
+        module.FastPath(trie, sets, trie, sets, [1], [("(unclosed", 1)], one)
+    with pytest.raises(ValueError, match="outside its section"):
+        module.FastPath(trie, sets, trie, sets, [1], [], [(0, len(trie) + 8, 0, 2)])
+    with pytest.raises(ValueError, match="no domain shard"):
+        module.FastPath(trie, sets, trie, sets, [1], [], [])
+    lane = module.FastPath(trie, sets, trie, sets, [1], [("ban+er", 2)], one)
     assert lane.categories("www.example.com", "/") == 1
     assert lane.categories("example.org", "/banner/") == 2
     lane.close()
@@ -305,7 +313,7 @@ def lane_and_index(ut1_index: Path) -> Iterator[tuple[FastLane, Index, list[str]
         index.consider(relevant)
         lane = index.fast_lane(relevant)
         assert lane is not None
-        listed = [key for key, _ in zip(index._domains.iterkeys(), range(20_000), strict=False)]
+        listed = [key for key, _ in zip(index._domains[0].iterkeys(), range(20_000), strict=False)]
         names = [".".join(k[:-1].split(".")[::-1]) for k in listed]
         yield lane, index, names
 

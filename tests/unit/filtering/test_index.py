@@ -114,7 +114,8 @@ def test_lookups_return_shared_sets(index: Index) -> None:
 def test_header(index: Index) -> None:
     assert index.categories == ("adult", "gambling", "games", "publicite", "shopping")
     meta = index.meta
-    assert meta["format"] == 1
+    assert meta["format"] == 2
+    assert len(meta["domain_shards"]) == 1  # small lists: one domain trie
     assert meta["created"].endswith("+00:00")
     assert meta["counts"]["domains"] == 7  # both.fr once, with two categories
     assert meta["counts"]["urls"] == 4

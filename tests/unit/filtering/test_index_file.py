@@ -42,7 +42,7 @@ def _refused(path: Path, message: str) -> CarineError:
 def test_layout(index_path: Path) -> None:
     data = index_path.read_bytes()
     magic, version, length = PREFIX.unpack_from(data)
-    assert (magic, version) == (MAGIC, 1)
+    assert (magic, version) == (MAGIC, 2)
     assert (PREFIX.size + length) % ALIGN == 0
     header = json.loads(data[PREFIX.size:PREFIX.size + length])
     assert header["source"] == "unit test"
@@ -83,7 +83,7 @@ def test_wrong_version(index_path: Path) -> None:
     data = bytearray(index_path.read_bytes())
     struct.pack_into("<I", data, 8, 99)
     index_path.write_bytes(data)
-    error = _refused(index_path, "has format version 99; this CARINE reads version 1")
+    error = _refused(index_path, "has format version 99; this CARINE reads version 2")
     assert "compile it again" in (error.hint or "")
 
 
@@ -143,7 +143,7 @@ def test_tries_are_mapped_from_the_file_not_copied(index_path: Path) -> None:
         # The tries and the set arrays hold views of the map: it cannot be closed under them.
         with pytest.raises(BufferError):
             index._mapped.map.close()
-        assert index._domain_sets.obj is index._mapped.map
+        assert index._domain_sets[0].obj is index._mapped.map
     assert not _index_mappings(index_path), "close() unmaps it"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -136,7 +137,7 @@ def test_a_failed_dns_refresh_keeps_the_switch_and_says_so(
 def test_the_helper_follows_updates_and_rollbacks(tmp_path: Path, config: Path) -> None:
     loaded = FilterConfig.load(config)
     update(Options(archive(tmp_path, {"games": 5}, "a"), loaded.index))
-    now = [datetime(2026, 11, 23, 10, 0)]
+    now = [datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))]
     decider = Decider(loaded, Index.open, clock=lambda: now[0])
     assert decider.lists is not None
     assert decider.lists.lookup("games-a1.example") == {"games"}

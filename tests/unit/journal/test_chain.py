@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from appliance.clock import FixedClock
 from appliance.journal import Journal, JournalError
 from appliance.journal.ledger import LEDGER
 from appliance.journal.seal import seal_due
@@ -122,9 +123,10 @@ def test_forged_seal_is_found(sealed: Path) -> None:
 def test_sealed_day_takes_no_more_records(sealed: Path) -> None:
     """A late record for a sealed day goes into today's segment with its own time."""
     late = datetime(2026, 3, 10, 9, tzinfo=UTC)
-    with Journal.open(sealed) as journal:
+    clock = FixedClock(datetime(2026, 3, 20, 0, 10, tzinfo=UTC))
+    with Journal.open(sealed, clock=clock) as journal:
         journal.append("navigation", {"ip": "10.30.0.1", "host": "late.fr"}, at=late)
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     assert (sealed / f"navigation/{today}.sqlite").exists()
     assert verify(sealed).ok
 
@@ -158,16 +160,18 @@ def test_concurrent_writers_keep_one_chain(tmp_path: Path) -> None:
     Journal.open(root).close()
     with multiprocessing.get_context("fork").Pool(4) as pool:
         pool.map(_writer, [(root, n) for n in range(4)])
-    now = datetime.now(UTC)
-    seal_due(root, now=now + timedelta(days=2))
+    seal_due(root, now=WRITERS_NOW + timedelta(days=2))
     report = verify(root)
     assert report.ok, report.problems
     assert report.records == 4 * 20 * 25
 
 
+WRITERS_NOW = datetime(2026, 3, 5, 23, 59, 59, tzinfo=UTC)
+
+
 def _writer(job: tuple[Path, int]) -> None:
     root, n = job
-    with Journal.open(root) as journal:
+    with Journal.open(root, clock=FixedClock(WRITERS_NOW)) as journal:
         for batch in range(20):
             journal.append_many("auth", [{"login": f"w{n}", "n": batch * 25 + i}
                                          for i in range(25)])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.clock import FixedClock
 from appliance.journal import Journal, conntrack, squidlog
 from appliance.journal.follow import follow_once
 from appliance.journal.forward import Forwarder
@@ -106,24 +107,38 @@ def test_forwarding_over_tls_syslog(tmp_path: Path) -> None:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     root = tmp_path / "j"
-    with Journal.open(root) as journal:
+    clock = FixedClock(datetime(2026, 3, 10, 9, tzinfo=UTC))
+    with Journal.open(root, clock=clock) as journal:
         journal.append("auth", {"outcome": "failure", "login": "jdupont", "ip": "10.30.0.5",
                                 "reason": "bad-password"})
         journal.append("navigation", {"ip": "10.30.0.5", "host": "x.fr"})
     forwarder = Forwarder(root, tmp_path / "state", {
         "host": "localhost", "port": port, "ca_file": str(tmp_path / "ca.pem"),
         "kinds": ["auth"]}, "test")
-    assert forwarder.forward_once() == 1
-    assert forwarder.forward_once() == 0  # positions saved
+    # The auth record, and the head anchors of both open days (auth, navigation).
+    assert forwarder.forward_once(clock.now()) == 3
+    assert forwarder.forward_once(clock.now()) == 0  # positions saved
+    with Journal.open(root, clock=clock) as journal:
+        journal.append("navigation", {"ip": "10.30.0.5", "host": "y.fr"})
+    assert forwarder.forward_once(clock.now()) == 1  # the new navigation head only
     forwarder.close()
     thread.join(5)
     listener.close()
     # RFC 5425: "LEN SP MSG" where LEN counts the octets of MSG.
-    length, _, rest = bytes(received).partition(b" ")
-    assert int(length) == len(rest)
-    msg = rest.decode()
-    assert msg.startswith("<110>1 ") and " carine-journal - auth - auth/" in msg
-    assert '"reason":"bad-password"' in msg and "x.fr" not in msg
+    messages, rest = [], bytes(received)
+    while rest:
+        length, _, rest = rest.partition(b" ")
+        messages.append(rest[:int(length)].decode())
+        rest = rest[int(length):]
+    # Four: the last frames arrive because the forwarder closes TLS with a close_notify.
+    assert len(messages) == 4 and all(m.startswith("<110>1 ") for m in messages)
+    [record] = [m for m in messages if " carine-journal - auth - auth/" in m]
+    assert '"reason":"bad-password"' in record
+    assert not any("x.fr" in m or "y.fr" in m for m in messages)  # navigation: heads only
+    heads = [m for m in messages if " carine-journal - head - " in m]
+    assert sorted(h.split(" - head - ")[1].split()[:2] for h in heads) == [
+        ["auth/2026-03-10", "1"], ["navigation/2026-03-10", "1"],
+        ["navigation/2026-03-10", "2"]]
 
 
 def test_forwarding_refuses_an_unknown_collector(tmp_path: Path) -> None:

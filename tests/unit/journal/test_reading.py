@@ -13,11 +13,24 @@ import pytest
 
 from appliance.journal import Journal, JournalError, access, roles
 from appliance.journal.purge import purge
+from appliance.journal.seal import pack_due
 from appliance.journal.verify import verify
 from appliance.run import run
 from tests.unit.journal.conftest import DAY0
 
 pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(params=["rows", "packed"])
+def sealed(request: pytest.FixtureRequest, sealed: Path) -> Path:
+    """Every reading test on sealed days as rows, then with its first two days packed."""
+    if request.param == "packed":
+        said = pack_due(sealed, now=DAY0 + timedelta(days=4))
+        assert said == ["packed session 2026-03-09: 20 records in 1 blocks",
+                        "packed session 2026-03-10: 20 records in 1 blocks",
+                        "packed navigation 2026-03-09: 50 records in 1 blocks",
+                        "packed navigation 2026-03-10: 50 records in 1 blocks"], said
+    return sealed
 
 
 def _reads(root: Path) -> list[dict[str, object]]:

@@ -5,15 +5,15 @@ journal's health from its files (last write per kind, last seal, size, sealed up
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
+from appliance.clock import FixedClock
 from appliance.journal import Journal
-from appliance.journal.seal import seal_due
+from appliance.journal.seal import GRACE, seal_due
 from appliance.sessions import store as sessions
 from appliance.sessions.store import Method
 from monitoring import access_metrics
@@ -25,12 +25,16 @@ pytestmark = pytest.mark.unit
 UAI = "0691234X"
 
 
-def scrape(tmp_path: Path) -> str:
+NOW = datetime(2026, 3, 5, 10, tzinfo=UTC)
+
+
+def scrape(tmp_path: Path, now: datetime = NOW) -> str:
     manifest = tmp_path / "rendered.json"
     manifest.write_text("{}")
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ApplianceCollector(Paths(UAI, tmp_path / "state", tmp_path / "run",
-                                               tmp_path, manifest, ()), probes=False))
+                                               tmp_path, manifest, ()), probes=False,
+                                         clock=FixedClock(now)))
     return generate_latest(registry).decode()
 
 
@@ -73,7 +77,7 @@ def test_a_missing_or_damaged_counter_file_gives_no_series(tmp_path: Path) -> No
 def test_open_sessions_are_counted_by_method(tmp_path: Path) -> None:
     assert "carine_sessions_active{" not in scrape(tmp_path)  # no store yet: no series
     conn = sessions.open_store(tmp_path / "state" / "state.sqlite")
-    now = time.time()
+    now = NOW.timestamp()
 
     def start(ip: str, method: Method, lifetime: float = 3600) -> sessions.Session:
         return sessions.start(conn, method=method, login=f"u-{ip}", profile="eleve", ip=ip,
@@ -92,28 +96,36 @@ def test_open_sessions_are_counted_by_method(tmp_path: Path) -> None:
         assert f'carine_sessions_active{{method="{method}",uai="{UAI}"}} {count}.0' in text
 
 
-def test_journal_health_follows_writes_and_seals(tmp_path: Path) -> None:
+# Two fixed clocks: the first hour of the UTC day (the old test read the wall clock and failed
+# every night between 00:00 and 01:00, inside seal.py's grace) and the afternoon.
+@pytest.mark.parametrize("today", [datetime(2026, 3, 5, 0, 30, tzinfo=UTC),
+                                   datetime(2026, 3, 5, 14, 0, tzinfo=UTC)])
+def test_journal_health_follows_writes_and_seals(tmp_path: Path, today: datetime) -> None:
     root = tmp_path / "state" / "journal"
-    assert "carine_journal_ok{" not in scrape(tmp_path)  # no journal: no series
-    today = datetime.now(UTC)
+    assert "carine_journal_ok{" not in scrape(tmp_path, today)  # no journal: no series
+    clock = FixedClock(today)
     yesterday = today - timedelta(days=1)
-    with Journal.open(root) as journal:
+    two_days_ago = today - timedelta(days=2)
+    with Journal.open(root, clock=clock) as journal:
+        journal.append("auth", {"outcome": "success", "login": "eleve.a", "ip": "10.40.0.5"},
+                       at=two_days_ago)
         journal.append("auth", {"outcome": "success", "login": "eleve.a", "ip": "10.40.0.5"},
                        at=yesterday)
         journal.append("session", {"event": "start", "login": "eleve.a", "ip": "10.40.0.5"})
-    text = scrape(tmp_path)
-    # Yesterday has records and is not sealed: behind (the grace of an hour is long past
-    # unless this runs in the first hour of the UTC day, hence the computed expectation).
-    due = (today - timedelta(hours=1)).date() - timedelta(days=1)
-    behind = yesterday.date() <= due
-    assert f'carine_journal_ok{{uai="{UAI}"}} {0.0 if behind else 1.0}' in text
+    text = scrape(tmp_path, today)
+    # Two finished days with records, none sealed: behind whatever the hour.
+    assert f'carine_journal_ok{{uai="{UAI}"}} 0.0' in text
     assert f'carine_journal_last_append_timestamp_seconds{{kind="session",uai="{UAI}"}}' in text
     assert "carine_journal_last_seal_timestamp_seconds{" not in text
     sealed = seal_due(root, now=today)
-    assert sealed
+    # Yesterday is sealed only once the hour of grace after midnight has passed.
+    in_grace = today.hour == 0
+    due = (today - GRACE).date() - timedelta(days=1)
+    assert due == (two_days_ago.date() if in_grace else yesterday.date())
+    assert any(f"sealed auth {two_days_ago.date()}" in line for line in sealed)
+    assert any(f"sealed auth {yesterday.date()}" in line for line in sealed) is not in_grace
     health = access_metrics.journal_health(root, today.timestamp())
-    assert health is not None and health.ok and health.last_seal is not None
-    assert abs(health.last_seal - today.timestamp()) < 5
+    assert health is not None and health.ok and health.last_seal == today.timestamp()
     assert health.sealed_through == due.isoformat()
     assert health.disk_bytes == sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     later = access_metrics.journal_health(root, (today + timedelta(days=2)).timestamp())
@@ -128,10 +140,10 @@ def test_journal_readings_are_reused_between_close_scrapes(tmp_path: Path) -> No
         return float(next(f for f in families
                           if f.name == "carine_journal_disk_bytes").samples[0].value)
 
-    first = disk(gauges.families(UAI, time.time(), 100.0))
+    first = disk(gauges.families(UAI, NOW.timestamp(), 100.0))
     (root / "extra").write_bytes(b"x" * 4096)
-    assert disk(gauges.families(UAI, time.time(), 110.0)) == first  # reused
-    assert disk(gauges.families(UAI, time.time(), 100.0 + access_metrics.JOURNAL_EVERY)) \
+    assert disk(gauges.families(UAI, NOW.timestamp(), 110.0)) == first  # reused
+    assert disk(gauges.families(UAI, NOW.timestamp(), 100.0 + access_metrics.JOURNAL_EVERY)) \
         == first + 4096  # read again
 
 

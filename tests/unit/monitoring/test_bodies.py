@@ -13,10 +13,16 @@ from pathlib import Path
 import pytest
 
 from monitoring.bodies import Bodies
-from monitoring.collect import ApplianceCollector
-from monitoring.exposition import MetricsApp, ProbeBlock
+from monitoring.exposition import MetricsApp
 from monitoring.probes.results import Check, to_doc
-from tests.unit.monitoring.test_exposition import OPENMETRICS, call, setup
+from tests.unit.monitoring.test_exposition import (
+    NOW,
+    OPENMETRICS,
+    block,
+    call,
+    collector,
+    setup,
+)
 
 pytestmark = pytest.mark.unit
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -157,10 +163,10 @@ def test_the_maker_sleeps_when_nobody_scrapes_and_a_scrape_wakes_it() -> None:
 
 
 def test_the_exporter_serves_a_new_probe_result_once_the_maker_ran(tmp_path: Path) -> None:
-    now = time.time()
+    now = NOW
     paths, results = setup(tmp_path, now)
     # max_age is long: without the maker, scrapes would serve the first answer for a minute.
-    app = MetricsApp(ApplianceCollector(paths, probes=False), ProbeBlock(results, paths.uai),
+    app = MetricsApp(collector(paths), block(results, paths.uai),
                      refresh=0.05, max_age=60)
     status, headers, first = call(app, OPENMETRICS, "gzip")
     assert status == "200 OK" and headers["Content-Encoding"] == "gzip"
@@ -190,8 +196,8 @@ def test_the_exporter_serves_a_new_probe_result_once_the_maker_ran(tmp_path: Pat
 def test_formats_and_gzip_are_negotiated(tmp_path: Path, accept: str | None,
                                          encoding: str | None, content_type: str,
                                          zipped: bool) -> None:
-    paths, results = setup(tmp_path, time.time())
-    app = MetricsApp(ApplianceCollector(paths, probes=False), ProbeBlock(results, paths.uai))
+    paths, results = setup(tmp_path, NOW)
+    app = MetricsApp(collector(paths), block(results, paths.uai))
     seen: list[tuple[str, list[tuple[str, str]]]] = []
     environ = {"REQUEST_METHOD": "GET"}
     if accept:
@@ -210,8 +216,8 @@ def test_formats_and_gzip_are_negotiated(tmp_path: Path, accept: str | None,
 
 
 def test_an_escaping_scheme_is_answered_at_scrape_time(tmp_path: Path) -> None:
-    paths, results = setup(tmp_path, time.time())
-    app = MetricsApp(ApplianceCollector(paths, probes=False), ProbeBlock(results, paths.uai))
+    paths, results = setup(tmp_path, NOW)
+    app = MetricsApp(collector(paths), block(results, paths.uai))
     status, headers, body = call(app, "text/plain;version=1.0.0;escaping=dots", "gzip")
     assert status == "200 OK" and "escaping=dots" in headers["Content-Type"]
     assert b"carine__probe__success{" in body  # renamed by prometheus_client, as asked

@@ -14,12 +14,22 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry, make_wsgi_app
 
+from appliance.clock import FixedClock
 from monitoring.collect import ApplianceCollector, Paths
 from monitoring.exposition import MetricsApp, ProbeBlock, format_gauges
 from monitoring.probes import RESULTS
 from monitoring.probes.results import Check, to_doc
 
 pytestmark = pytest.mark.unit
+NOW = 1_772_704_800.0  # 2026-03-05 10:00 UTC: a fixed clock, never the wall's
+
+
+def collector(paths: Paths, probes: bool = False) -> ApplianceCollector:
+    return ApplianceCollector(paths, probes=probes, clock=FixedClock.at_seconds(NOW))
+
+
+def block(results: Path, uai: str) -> ProbeBlock:
+    return ProbeBlock(results, uai, clock=lambda: NOW)
 OPENMETRICS = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
                "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 ODD = 'https://ent.example/a"b\\c\nd'  # every character the formats escape
@@ -64,11 +74,11 @@ def call(app: Any, accept: str | None,
 @pytest.mark.parametrize("accept", [None, OPENMETRICS, "text/plain;version=1.0.0;escaping=dots"])
 def test_the_answer_is_prometheus_clients_own_in_another_order(tmp_path: Path,
                                                                accept: str | None) -> None:
-    paths, _ = setup(tmp_path, time.time())
-    ours = MetricsApp(ApplianceCollector(paths, probes=False),
-                      ProbeBlock(paths.run / RESULTS, paths.uai))
+    paths, _ = setup(tmp_path, NOW)
+    ours = MetricsApp(collector(paths),
+                      block(paths.run / RESULTS, paths.uai))
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ApplianceCollector(paths))
+    registry.register(collector(paths, probes=True))
     theirs = make_wsgi_app(registry)
     status, headers, body = call(ours, accept, "gzip")
     status_ref, headers_ref, body_ref = call(theirs, accept, "gzip")
@@ -81,8 +91,8 @@ def test_the_answer_is_prometheus_clients_own_in_another_order(tmp_path: Path,
 
 
 def test_only_gauges_are_formatted_here(tmp_path: Path) -> None:
-    paths, _ = setup(tmp_path, time.time())
-    counters = [m for m in ApplianceCollector(paths).collect() if m.type == "counter"]
+    paths, _ = setup(tmp_path, NOW)
+    counters = [m for m in collector(paths, probes=True).collect() if m.type == "counter"]
     with pytest.raises(ValueError, match="only gauges"):
         format_gauges(counters, openmetrics=False)
 
@@ -111,8 +121,8 @@ def test_the_block_follows_the_file_and_turns_stale_results_into_failures(
 
 
 def test_only_get_is_answered(tmp_path: Path) -> None:
-    paths, results = setup(tmp_path, time.time())
-    app = MetricsApp(ApplianceCollector(paths, probes=False), ProbeBlock(results, paths.uai))
+    paths, results = setup(tmp_path, NOW)
+    app = MetricsApp(collector(paths), block(results, paths.uai))
     seen: list[str] = []
 
     def start_response(status: str, headers: list[tuple[str, str]],

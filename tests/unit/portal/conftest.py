@@ -3,7 +3,6 @@ are unit tests: the real nft is exercised by the lab tests) and the journal by a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -98,9 +97,10 @@ def make_account(access: Access, login: str, profile: str, password: str, *,
                  charter: bool = True, must_change: bool = False) -> int:
     conn = access.conn()
     person = people.Person(None, f"local-{login}", "local", "Test", login, profile)
-    person_id, _ = people.upsert(conn, person, time.time())
-    account_id = accounts.create(conn, person_id, login, password, time.time())
-    accounts.set_password(conn, account_id, password, time.time(), must_change=must_change)
+    now = access.clock()
+    person_id, _ = people.upsert(conn, person, now)
+    account_id = accounts.create(conn, person_id, login, password, now)
+    accounts.set_password(conn, account_id, password, now, must_change=must_change)
     if charter:
         accounts.acknowledge_charter(conn, account_id, access.config.charter_version, 0)
     conn.commit()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -127,6 +129,27 @@ def test_a_voucher_works_once(browser, access) -> None:
     assert again.status_code == 401 and "déjà servi".encode() in again.data
 
 
+def test_a_voucher_waiting_for_the_heads_approval_works_only_once_approved(browser, access
+                                                                           ) -> None:
+    conn, now = access.conn(), access.clock()
+    batch, codes = vouchers.create(conn, b"k" * 32, count=2, minutes=60, profile="invite",
+                                   valid_days=1, by="referent", now=now, approval=True)
+    assert [r["batch"] for r in vouchers.pending(conn)] == [batch]
+    page = browser.get("/ticket")
+    waiting = browser.post("/ticket", data={"csrf_token": token(page.data), "code": codes[0],
+                                            "accept": "y"})
+    assert waiting.status_code == 401 and "pas encore été validé".encode() in waiting.data
+    vouchers.decide(conn, batch, "c.chef", True, now)
+    assert vouchers.pending(conn) == []
+    ok = browser.post("/ticket", data={"csrf_token": token(page.data), "code": codes[1],
+                                       "accept": "y"})
+    assert ok.location.endswith("/statut")
+    other, more = vouchers.create(conn, b"k" * 32, count=1, minutes=60, profile="invite",
+                                  valid_days=1, by="referent", now=now, approval=True)
+    vouchers.decide(conn, other, "c.chef", False, now)
+    assert vouchers.redeem(conn, b"k" * 32, more[0], "10.0.0.9", None, now) == "refused"
+
+
 def test_the_captive_api_says_captive_then_not(browser, access) -> None:
     before = browser.get("/api/captive")
     assert before.mimetype == "application/captive+json"
@@ -150,3 +173,18 @@ def test_a_pupil_account_cannot_log_in_where_its_profile_is_not_allowed(access, 
     browser = at(app, PUPIL_IP, "carine.perrin.lan:8090")
     assert login(browser, "perso.a", "Motdepasse-1").status_code == 403
     assert access.current(PUPIL_IP) is None
+
+
+def test_the_end_of_the_session_is_the_schools_time(browser, access, clock) -> None:
+    """'Fin de la session' in Paris time (it showed the box's UTC as if it were local)."""
+    clock.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC).timestamp()  # 10:00 in Paris
+    make_account(access, "eleve.a", "eleve", "Motdepasse-1")
+    login(browser, "eleve.a", "Motdepasse-1")
+    session = access.current(PUPIL_IP)
+    assert session is not None
+    ends = datetime.fromtimestamp(session.expires_at, UTC)
+    local = ends.astimezone(ZoneInfo("Europe/Paris"))
+    assert local.utcoffset() == timedelta(hours=1) and local.date() == ends.date()
+    text = browser.get("/statut").data.decode()
+    assert f"<dd>{local:%H:%M} (dans" in text
+    assert f"<dd>{ends:%H:%M} (dans" not in text

@@ -4,6 +4,7 @@ on a real state store (FreeRADIUS itself is in tests/lab/test_radius.py)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import stat
 from pathlib import Path
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from appliance.directory.schema import open_directory
 from appliance.render.layout import Layout
 from appliance.sessions import store
-from network.radius import certs, issued, secrets
+from network.radius import certs, issued, leasehook, secrets
 from network.radius.accounting import Accounting
 from network.radius.context import Context
 from network.radius.decide import Decider
@@ -131,3 +132,55 @@ def test_accounting_waits_for_the_lease_then_opens_and_closes(ctx: Context, layo
     assert session is not None and session.login == "lea.martin" and session.zone == "pedago"
     assert acct.handle(_req("outer", **{"Acct-Status-Type": "Stop", **base})) == "stop"
     assert conn.execute("SELECT end_reason FROM sessions").fetchone() == ("stop",)
+
+
+def _records(journal: Path, kind: str) -> list[dict[str, object]]:
+    rows = []
+    for segment in sorted((journal / kind).glob("*.sqlite")):
+        with sqlite3.connect(segment) as conn:
+            rows += [json.loads(r[0]) for r in conn.execute("SELECT body FROM records")]
+    return rows
+
+
+def test_the_lease_opens_the_session_that_waited_for_it(ctx: Context, layout: Layout) -> None:
+    """Issue 12 point 1: the access point's Start comes before the client asks DHCP; dnsmasq's
+    lease hook opens the session at once, not at the next interim update (10 minutes on)."""
+    acct = Accounting(ctx, clock=lambda: 1_800_000_000.0)
+    base = {"Acct-Session-Id": "X2", "NAS-IP-Address": "10.99.0.10",
+            "Calling-Station-Id": "02-00-00-00-00-0A", "Class": "carine:u:lea.martin"}
+    assert acct.handle(_req("outer", **{"Acct-Status-Type": "Start", **base})).startswith(
+        "pending")
+    assert acct.bind_lease("02:00:00:00:00:0b", "10.30.0.11") == []  # another client
+    assert acct.bind_lease("02:00:00:00:00:0A", "10.30.0.10") == ["lea.martin"]
+    db = store.open_store(layout.state / "state.sqlite")
+    session = store.by_ip(db, "10.30.0.10")
+    assert session is not None and (session.login, session.mac, session.zone) == \
+        ("lea.martin", "02:00:00:00:00:0a", "pedago")
+    assert session.started_at == 1_800_000_000.0
+    assert acct.bind_lease("02:00:00:00:00:0a", "10.30.0.10") == []  # a renewal: no second one
+    assert acct.handle(_req("outer", **{"Acct-Status-Type": "Interim-Update", **base})) == "seen"
+    ctx.close()
+    starts = [r for r in _records(Path(ctx.settings.journal), "session")
+              if r["event"] == "start" and r["ip"] == "10.30.0.10"]
+    assert [(r["login"], r["acct_session"]) for r in starts] == [("lea.martin", "10.99.0.10/X2")]
+
+
+def test_the_lease_hook_reads_dnsmasq_arguments(ctx: Context, layout: Layout,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = layout.etc("carine/freeradius/carine.json")
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(ctx.settings.to_json(), encoding="utf-8")
+    Accounting(ctx).handle(_req("outer", **{
+        "Acct-Status-Type": "Start", "Acct-Session-Id": "X3", "NAS-IP-Address": "10.99.0.10",
+        "Calling-Station-Id": "02:00:00:00:00:0c", "Class": "carine:u:lea.martin"}))
+    monkeypatch.delenv(leasehook.SETTINGS_ENV, raising=False)
+    assert leasehook.main(["add", "02:00:00:00:00:0c", "10.30.0.12", "pc"]) == 1  # says why
+    monkeypatch.setenv(leasehook.SETTINGS_ENV, str(settings))
+    assert leasehook.main(["init"]) == 0
+    assert leasehook.main(["add", "02:00:00:00:00:0d", "10.30.0.13", "pc"]) == 0  # none waits
+    assert not leasehook.waiting(layout.state / "absent.sqlite", "02:00:00:00:00:0c")
+    assert leasehook.main(["del", "02:00:00:00:00:0c", "10.30.0.12"]) == 0
+    assert store.by_ip(store.open_store(layout.state / "state.sqlite"), "10.30.0.12") is None
+    assert leasehook.main(["add", "02:00:00:00:00:0c", "10.30.0.12", "pc"]) == 0
+    found = store.by_ip(store.open_store(layout.state / "state.sqlite"), "10.30.0.12")
+    assert found is not None and found.login == "lea.martin"

@@ -180,3 +180,20 @@ def test_bad_selections_and_times_are_refused(setup) -> None:
         radios.select([], "Gymnase")
     with pytest.raises(CarineError, match="not a time of day"):
         radios.order(radios.select(["ap-cdi"], None), True, "25:00", "x")
+
+
+def test_until_and_status_agree_in_local_time(setup) -> None:
+    """``--until 16:30`` is the school's 16:30; ``status`` prints it so, with the offset (it
+    printed 15:30Z: UTC, while --until read local time)."""
+    from network.wifi.cli import outcome_lines, status_lines
+
+    radios = setup[0]
+    [outcome] = radios.order(radios.select(["ap-cdi"], None), False, "16:30", "prof.x")
+    assert outcome.state.until == datetime(2025, 3, 24, 15, 30, tzinfo=UTC)  # stored UTC
+    [said] = outcome_lines([outcome], radios.tz)
+    assert "until 2025-03-24 16:30 (UTC+01:00)" in said
+    lines = status_lines(radios, history=1)
+    line, event = next(x for x in lines if x.startswith("ap-cdi")), lines[-1]
+    assert "until 2025-03-24 16:30 (UTC+01:00)" in line
+    assert "since 2025-03-24 06:00 (UTC+01:00)" in line
+    assert event.startswith("  2025-03-24 06:00 (UTC+01:00) ap-cdi off")
