@@ -96,7 +96,7 @@ class E2Guardian:
         self.work.chmod(0o755)
         conf = write_config(self.work, self.address, tree, categories)
         script = (f"mount --bind {self.work / 'resolv.conf'} /etc/resolv.conf && "
-                  f"exec e2guardian -c {conf}")
+                  f"exec e2guardian -N -c {conf}")  # -N: in the foreground, so its PID is ours
         with (self.work / "e2guardian.out").open("wb") as out:
             self.proc = popen(["ip", "netns", "exec", self.ns, "unshare", "--mount",
                                "--propagation", "private", "sh", "-c", script], stdout=out,

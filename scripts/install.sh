@@ -8,7 +8,7 @@ PACKAGES=(
   nftables dnsmasq-base squid-openssl chrony busybox iproute2 procps
   curl openssl ca-certificates iputils-ping bind9-dnsutils prometheus python3 python3-venv make
   freeradius freeradius-python3 freeradius-utils eapoltest
-  hostapd wpasupplicant conntrack openssh-client
+  hostapd wpasupplicant conntrack openssh-client ansible-core systemd-container
   g++ python3-dev libmarisa-dev libpcre2-dev
   dpkg-dev debhelper dh-virtualenv lintian
   debootstrap mtools dosfstools e2fsprogs qemu-system-x86 ovmf systemd-boot-efi

@@ -13,7 +13,9 @@ from typing import Any
 
 from appliance.errors import CarineError
 
-PLAYBOOKS = Path(__file__).resolve().parent.parent.parent / "playbooks"
+# A checkout's playbooks/, else the Debian package's copy (debian/carine.install).
+_CHECKOUT = Path(__file__).resolve().parent.parent.parent / "playbooks"
+PLAYBOOKS = _CHECKOUT if _CHECKOUT.is_dir() else Path("/usr/share/carine/playbooks")
 STATUS = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_skipped": "skipped",
           "runner_on_unreachable": "unreachable", "runner_item_on_failed": "failed"}
 
@@ -120,10 +122,22 @@ def run_playbook(inventory: str | Path, extravars: Mapping[str, Any], *,
             cmdline="--check --diff" if check else None)
         stats: Mapping[str, Mapping[str, int]] | None = runner.stats
         outcome = Outcome(str(runner.status), _summary(stats), tuple(events))
+        said = "" if outcome.hosts or outcome.success else _tail(runner)
     if not outcome.hosts and not outcome.success:
-        raise CarineError(f"ansible-playbook did not run ({outcome.status})",
+        raise CarineError(f"ansible-playbook did not run ({outcome.status})" +
+                          (f": {said}" if said else ""),
                           "is Debian's ansible-core installed? run `make install`")
     return outcome
+
+
+def _tail(runner: Any, lines: int = 12) -> str:
+    """The end of what ansible-playbook printed, to say why it did not run (a missing program,
+    a playbook error); the task events carry the rest."""
+    try:
+        text = runner.stdout.read()
+    except (AttributeError, OSError, ValueError):
+        return ""
+    return "\n".join(str(text).strip().splitlines()[-lines:])
 
 
 def show(event: TaskEvent) -> None:

@@ -12,6 +12,7 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,6 +25,7 @@ from appliance.run import run
 pytestmark = pytest.mark.lab
 
 PUPIL, STAFF = "pedago-1", "staff-1"
+SITE_ZONE = "Europe/Paris"  # examples/site.yaml keeps the default time zone
 CARINE = str(Path(sys.executable).parent / "carine")
 
 
@@ -62,8 +64,10 @@ def test_squid_requests_become_navigation_records(lab: LabDriver) -> None:
         if r["ip"] == pupil and r["host"] == "www.education.gouv.fr"])
     assert hits[0]["decision"] == "allow" and hits[0]["mac"]
     assert "journal-test" not in json.dumps(hits)  # the host only, never the path
-    day = datetime.now(UTC).astimezone().date()
-    rows = query.visited(journal_root(), "education.gouv.fr", day)
+    # "Who visited on day D" asks the site's day (Europe/Paris in the lab's site), not the
+    # host's: near midnight UTC the two differ.
+    day = datetime.fromtimestamp(hits[0]["at"] / 1e6, ZoneInfo(SITE_ZONE)).date()
+    rows = query.visited(journal_root(), "education.gouv.fr", day, SITE_ZONE)
     assert any(row["ip"] == pupil for row in rows)
 
 

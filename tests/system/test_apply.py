@@ -62,6 +62,11 @@ def variant(box: Container, name: str, **changes: Any) -> Path:
         for key in keys[:-1]:
             node = node[int(key)] if isinstance(node, list) else node[key]
         node[keys[-1]] = value
+    if not data.get("filtering", {}).get("enabled", True):
+        # Without the proxy a zone's internet cannot be filtered: those zones go direct.
+        for zone in data["zones"]:
+            if zone.get("internet", "filtered") == "filtered":
+                zone["internet"] = "direct"
     target = box.work / f"{name}.yaml"
     target.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return target
