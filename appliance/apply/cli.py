@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from appliance.apply.diff import plan, report
-from appliance.apply.generations import STORE, Generation, Store
+from appliance.apply.generations import STORE, Generation, Store, with_site
 from appliance.apply.ready import load_units, wait_ready
 from appliance.apply.runner import show
 from appliance.apply.steps import Target, apply_generation, stage, summary
@@ -27,8 +27,8 @@ def system_files(site_path: Path) -> dict[PurePosixPath, str]:
 def _diff(args: argparse.Namespace) -> int:
     store = Store(args.store)
     current = store.current()
-    old = current.contents() if current is not None else {}
-    p = plan(old, system_files(args.site))
+    old = current.installed() if current is not None else {}
+    p = plan(old, with_site(system_files(args.site), args.site.read_text(encoding="utf-8")))
     if current is None:
         print("no generation is installed yet: everything is new")
     else:

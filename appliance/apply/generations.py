@@ -50,9 +50,22 @@ class Generation:
     def contents(self) -> dict[PurePosixPath, str]:
         return {PurePosixPath(p): self.read(p) for p in sorted(self.files)}
 
+    def installed(self) -> dict[PurePosixPath, str]:
+        """What applying it installs: its tree and the site file (the units that read the site
+        file restart when it changes, so a plan compares it too)."""
+        return with_site(self.contents(), (self.folder / "site.yaml").read_text(encoding="utf-8"))
+
     def local_time(self) -> str:
         """When it was made, as the school's people read it (the site's time zone)."""
         return self.created.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+SITE_FILE = PurePosixPath("etc/carine/site.yaml")
+
+
+def with_site(files: Mapping[PurePosixPath, str], site_text: str) -> dict[PurePosixPath, str]:
+    """A rendered tree with the site file beside it, where apply installs it."""
+    return {**files, SITE_FILE: site_text}
 
 
 def _load(folder: Path) -> Generation:

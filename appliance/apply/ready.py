@@ -1,5 +1,6 @@
 """``carine ready``: is the appliance serving? Every carine-* daemon active and its declared
-health check passing (a TCP port that accepts, a UDP port bound, an HTTP URL, a command).
+health check passing (a TCP port that accepts and is the unit's own, a UDP port bound by it, an
+HTTP URL, a command).
 
 Apply's last step and the image's first boot both ask this; the exit code is the answer."""
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from appliance.apply.listeners import held_by
 from appliance.errors import CarineError
 from appliance.run import run
 
@@ -68,7 +70,8 @@ def _active(unit: str) -> tuple[bool, str]:
 
 def check_once(units: Mapping[str, Mapping[str, Any]],
                active: Callable[[str], tuple[bool, str]] = _active,
-               health: Callable[[Mapping[str, Any]], tuple[bool, str]] = health_ok
+               health: Callable[[Mapping[str, Any]], tuple[bool, str]] = health_ok,
+               holds: Callable[[str, int, bool], tuple[bool, str]] = held_by
                ) -> list[Verdict]:
     verdicts = []
     # A oneshot a timer starts is inactive between its runs: the timer is what must be up.
@@ -93,6 +96,10 @@ def check_once(units: Mapping[str, Mapping[str, Any]],
             verdicts.append(Verdict(name, True, "active"))
             continue
         good, detail = health(check)
+        if good and check.get("kind") == "tcp" and int(check.get("port", 0)):
+            # The port must be this unit's: another program's answer is not its health.
+            good, whose = holds(name, int(check["port"]), bool(check.get("udp")))
+            detail = f"{detail}, but {whose}" if not good else detail
         verdicts.append(Verdict(name, good, f"active, {detail}"))
     return verdicts
 

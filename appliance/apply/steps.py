@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from appliance.apply.diff import Plan, is_secret, plan, units_doc
-from appliance.apply.generations import Generation, Store, sha256
+from appliance.apply.generations import SITE_FILE, Generation, Store, sha256, with_site
 from appliance.apply.runner import Outcome, TaskEvent, run_playbook
 from appliance.errors import CarineError
 from appliance.render import Layout, check_tree
@@ -73,9 +73,6 @@ def _readers(path: str, units: Mapping[str, Mapping[str, Any]]) -> list[dict[str
     return out
 
 
-SITE_FILE = "etc/carine/site.yaml"
-
-
 def _b64(path: Path) -> str:
     """A file's bytes for the module that installs them (Ansible passes text)."""
     return base64.b64encode(path.read_bytes()).decode("ascii")
@@ -85,9 +82,9 @@ def file_items(gen: Generation) -> list[dict[str, Any]]:
     """What the playbook installs: each file, its mode, its check, the units that read it; and
     the site file itself, where the technician and the units that read it find it."""
     units = units_doc(gen.contents())
-    items = [{"path": SITE_FILE, "mode": "0644", "src": str(gen.folder / "site.yaml"),
+    items = [{"path": str(SITE_FILE), "mode": "0644", "src": str(gen.folder / "site.yaml"),
               "content": _b64(gen.folder / "site.yaml"),
-              "readers": _readers("/" + SITE_FILE, units)}]
+              "readers": _readers(f"/{SITE_FILE}", units)}]
     for path in sorted(gen.files):
         item: dict[str, Any] = {"path": path, "mode": "0600" if is_secret(PurePosixPath(path))
                                 else "0644", "readers": _readers("/" + path, units),
@@ -141,7 +138,7 @@ def stage(store: Store, site_path: Path, now: datetime) -> tuple[Generation, Pla
     files = render_files(site, Layout.system())
     text = site_path.read_text(encoding="utf-8")
     current = store.current()
-    p = plan(current.contents() if current else {}, files)
+    p = plan(current.installed() if current else {}, with_site(files, text))
     if current is not None and p.empty and current.site_sha256 == sha256(text):
         # The same bytes were judged by the tools when this generation was applied: apply it
         # again (the playbook puts back whatever drifted), without a new generation or check.
