@@ -58,6 +58,19 @@ class FixedClock:
         self.at += delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
 
 
+class CallClock:
+    """A clock read through a function giving aware UTC times (the console's ``now``)."""
+
+    def __init__(self, now: Callable[[], datetime]) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now()
+
+    def time(self) -> float:
+        return self._now().timestamp()
+
+
 SYSTEM = SystemClock()
 
 

@@ -89,6 +89,7 @@ class SquidService:
             (carine, "filter", "update", "--source", f"{UT1}/blacklists.tar.gz",
              "--checksum-url", f"{UT1}/MD5SUM.LST", "--dns-config", str(filter_config),
              "--wait", "600"),
+            user="proxy",  # the index is Squid's helpers' to read: proxy's folder
             reads=(filter_config,), state_dirs=(filtering,), kind="oneshot",
             shared_dirs=(layout.run / "dns",))  # the DNS views read it as nobody
         page = site.filtering.block_page_port
@@ -96,8 +97,10 @@ class SquidService:
             Unit("squid", "CARINE filtering proxy (Squid and its filtering helpers)",
                  ("/usr/sbin/squid", "-N", "-f", str(conf)),
                  drops_to="proxy", reads=(conf, filter_config, filtering),
+                 # The helpers' counters, Squid's PID file, and the state store (the
+                 # helpers read who is logged in and write refusals there).
                  state_dirs=(layout.log / "squid", layout.run / "filtering", filtering,
-                             layout.run),  # the helpers' counters; Squid's PID file
+                             layout.run, layout.state),
                  capabilities=("CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN",
                                "CAP_DAC_OVERRIDE"),
                  system_calls=("@privileged",), after=("nftables", "dnsmasq", "lists-update"),
@@ -109,6 +112,7 @@ class SquidService:
                  (str(layout.programs / "carine-blockpage"), "--config", str(filter_config),
                   "--port", str(page), "--bind", "0.0.0.0",  # noqa: S104 - nftables guards it
                   "--secret-file", str(filtering / "blockpage.key")),
+                 user="proxy",  # its key beside the index, in proxy's folder
                  reads=(filter_config,), state_dirs=(filtering, layout.state),
                  health=Health("tcp", port=page)),
             update,

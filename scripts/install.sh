@@ -11,7 +11,7 @@ PACKAGES=(
   hostapd wpasupplicant conntrack openssh-client ansible-core systemd-container
   g++ python3-dev libmarisa-dev libpcre2-dev
   dpkg-dev debhelper dh-virtualenv lintian
-  debootstrap mtools dosfstools e2fsprogs qemu-system-x86 ovmf systemd-boot-efi
+  debootstrap mtools dosfstools e2fsprogs fdisk qemu-system-x86 qemu-utils ovmf systemd-boot-efi
   chromium fonts-dejavu-core
   clamav-daemon borgbackup litmus cadaver rclone davfs2
 )

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import g
 
+from appliance.clock import CallClock
 from appliance.directory import schema
 from appliance.directory.accounts import Lockout
 from appliance.errors import CarineError
@@ -115,7 +116,8 @@ class Console:
     def journal(self) -> Journal:
         with self.lock:
             if self._journal is None:
-                self._journal = Journal.open(self.journal_root)
+                # Its records are stamped by the console's clock (tests inject one).
+                self._journal = Journal.open(self.journal_root, clock=CallClock(self.now))
             return self._journal
 
     def audit(self, actor: str, action: str, **details: Any) -> None:

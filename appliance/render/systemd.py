@@ -18,6 +18,9 @@ TARGET = "carine.target"
 SYSUSERS = "usr/lib/sysusers.d/carine.conf"
 TMPFILES = "usr/lib/tmpfiles.d/carine.conf"
 UNITS_JSON = "carine/units.json"
+STORE_GROUP = "carine-state"
+"""The group of the state store (state.sqlite, 0660, and its -wal/-shm): the units that write
+the state folder meet in it, whatever account they run as (Squid's helpers run as proxy)."""
 
 # Every unit: what a daemon of an appliance never needs.
 BASELINE = (
@@ -94,7 +97,11 @@ def service_unit(unit: Unit, timed: bool, layout: Layout) -> str:
         lines += ["PrivateDevices=yes", "DevicePolicy=closed"]
     if not unit.write_execute:
         lines.append("MemoryDenyWriteExecute=yes")
-    if unit.user is not None and not unit.capabilities:
+    store = shares_store(unit, layout)
+    if store:
+        lines.append(f"SupplementaryGroups={STORE_GROUP}")
+    if unit.user is not None and not unit.capabilities and not store:
+        # (Not with the store: a private user namespace would map its group to nobody.)
         lines.append("PrivateUsers=yes")
     caps = " ".join(unit.capabilities)
     lines.append(f"CapabilityBoundingSet={caps}")
@@ -133,12 +140,24 @@ def target_unit(declared: Sequence[Declared]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def shares_store(unit: Unit, layout: Layout) -> bool:
+    """Whether ``unit`` writes the state folder itself, where the state store lives."""
+    return layout.state in unit.state_dirs
+
+
 def sysusers(declared: Sequence[Declared], layout: Layout) -> str:
-    users = sorted({u.user for u in declared if isinstance(u, Unit) and u.user
-                    and u.user.startswith("carine-")})
+    units = [u for u in declared if isinstance(u, Unit)]
+    users = sorted({u.user for u in units if u.user and u.user.startswith("carine-")})
     lines = ["# Dedicated accounts; packaged daemons keep their Debian accounts."]
     lines += [f'u {user} - "CARINE {user.removeprefix("carine-")}" {layout.state} -'
               for user in users]
+    sharing = [u for u in units if shares_store(u, layout)]
+    if sharing:
+        lines += ["# The state store's group. A daemon that drops root by itself (Squid) takes",
+                  "# its account's groups, not the unit's SupplementaryGroups: a member.",
+                  f"g {STORE_GROUP} -"]
+        lines += [f"m {name} {STORE_GROUP}"
+                  for name in sorted({u.drops_to for u in sharing if u.drops_to})]
     return "\n".join(lines) + "\n"
 
 
@@ -148,6 +167,14 @@ def tmpfiles(declared: Sequence[Declared], layout: Layout) -> str:
     folders are the owner's (0750), except the shared ones that other daemons read (0755)."""
     tops = (layout.state, layout.run, layout.log, pid_file(layout.run, "x").parent)
     lines: list[str] = [f"d {top} 0755 root root -" for top in tops]
+    if any(shares_store(u, layout) for u in declared if isinstance(u, Unit)):
+        # The state folder is its group's to write (the store's -wal and -shm are made there
+        # by whichever member opens it first; setgid keeps them in the group), and the store
+        # is the group's whoever made it (z: also an existing one, and its -wal and -shm).
+        store = layout.state / "state.sqlite"
+        lines[0] = f"d {layout.state} 2775 root {STORE_GROUP} -"
+        lines += [f"f {store} 0660 root {STORE_GROUP} -",
+                  f"z {store}* 0660 root {STORE_GROUP} -"]
     seen: set[Path] = set(tops)
     for unit in (u for u in declared if isinstance(u, Unit)):
         owner = unit.user or unit.drops_to or "root"
