@@ -78,10 +78,14 @@ def _b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def file_items(gen: Generation) -> list[dict[str, Any]]:
+def file_items(gen: Generation, *, readers: bool = True) -> list[dict[str, Any]]:
     """What the playbook installs: each file, its mode, its check, the units that read it; and
-    the site file itself, where the technician and the units that read it find it."""
-    units = units_doc(gen.contents())
+    the site file itself, where the technician and the units that read it find it.
+
+    ``readers=False`` on a first apply: nothing of CARINE runs yet, and the appliance's target
+    starts every unit once its state is made (one call, instead of a restart per unit while
+    their certificates and secrets do not exist yet)."""
+    units = units_doc(gen.contents()) if readers else {}
     items = [{"path": str(SITE_FILE), "mode": "0644", "src": str(gen.folder / "site.yaml"),
               "content": _b64(gen.folder / "site.yaml"),
               "readers": _readers(f"/{SITE_FILE}", units)}]
@@ -102,7 +106,7 @@ def extravars(gen: Generation, previous: Generation | None, *, check: bool,
     old_units = units_doc(previous.contents()) if previous else {}
     return {
         "carine_generation": gen.number, "carine_tree": str(gen.tree),
-        "carine_files": file_items(gen), "carine_removed": gone,
+        "carine_files": file_items(gen, readers=previous is not None), "carine_removed": gone,
         "carine_stop": sorted(set(old_units) - set(units)),
         "carine_previous_tree": str(previous.tree) if previous else "",
         "carine_previous_files": file_items(previous) if previous else [],

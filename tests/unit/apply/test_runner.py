@@ -55,6 +55,11 @@ def test_files_carry_their_readers_and_checks(tmp_path) -> None:
     assert (gen.folder / "site.yaml").read_text() == "x: 1\n"
     extra = extravars(gen, None, check=False, packages=False)
     assert extra["carine_previous_tree"] == "" and extra["carine_packages"] == []
+    # A first apply restarts nothing: the appliance's target starts every unit at the end.
+    assert all(item["readers"] == [] for item in extra["carine_files"])
+    again = extravars(gen, gen, check=False, packages=False)
+    assert {"unit": "carine-squid.service", "action": "reloaded"} in next(
+        i for i in again["carine_files"] if i["path"] == "etc/squid/squid.conf")["readers"]
     assert PurePosixPath("etc/carine/units.json") in gen.contents()
 
 
