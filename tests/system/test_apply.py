@@ -177,7 +177,7 @@ def test_filtering_helper_answers_through_squid(box: Container) -> None:
     # No lists can be fetched without the internet: the helpers fail closed, and they could
     # say so (they run as proxy and meet the root-run units in the state store's group).
     assert "TCP_DENIED" in line and "filter-unavailable" in line, line
-    store = box.ssh("stat", "-c", "%a %G", "/var/lib/carine/state.sqlite").split()
+    store = box.ssh("stat", "-c", "'%a %G'", "/var/lib/carine/state.sqlite").split()  # one word
     assert store == ["660", "carine-state"], store
 
 
