@@ -57,6 +57,10 @@ def test_bad_site_is_shown_as_validate_prints_it(image: Path, qemu_tools: None,
         guest.stop()
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "the appliance does not configure its own links yet: nothing renders the zones' VLANs on the "
+    "trunk (nor their gateway addresses), so in the guest the units that bind a zone's address "
+    "(the console, FreeRADIUS) cannot serve and the first apply rolls back"))
 def test_first_boot_applies_and_serves(image: Path, qemu_tools: None, tmp_path: Path) -> None:
     site = (EXAMPLES / "ecole.yaml").read_text(encoding="utf-8")
     guest = Guest(tmp_path, image, key=site_key(tmp_path, site), forward=(EXPORTER,))
@@ -66,6 +70,8 @@ def test_first_boot_applies_and_serves(image: Path, qemu_tools: None, tmp_path: 
         guest.wait_for(r"login:|carine-firstboot: ready|l'application a échoué", BOOT_TIMEOUT)
         done = guest.wait_for(r"carine-firstboot: ready|l'application a échoué", BOOT_TIMEOUT)
         step("first boot to all units active", started)
+        if "ready" not in done.group(0):
+            time.sleep(20)  # the rest of the failure screen reaches the serial console
         log = guest.log().replace("\r", "")
         assert "ready" in done.group(0), log[-6000:]
         # The guest has no internet: the nightly list update cannot fetch the lists at boot and
