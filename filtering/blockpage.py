@@ -14,9 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as Redirect
 
 from appliance import wsgi
@@ -105,11 +103,16 @@ def create_app(config: FilterConfig, clock: Callable[[], datetime] | None = None
     default: forms shown before a restart then need a reload)."""
     tz = zone(config.timezone)
     # Plain HTTP (Squid redirects blocked pages here): the cookie is not Secure, and no HSTS.
-    face = Face("blockpage", https=False, max_body=MAX_BODY, globals={
+    face = Face("blockpage", https=False, max_body=MAX_BODY, error_page=error_page, globals={
         "explain": wording.explain, "category_label": wording.category_label,
         "french_time": lambda at: wording.french_time(at, tz), "uai": config.uai})
     return web_app(__name__, face, [blueprint(config, clock or local_now(config.timezone))],
                    secret_key=secret_key or secrets.token_hex(32))
+
+
+def error_page(status: int, title: str, message: str, hint: str | None) -> tuple[str, int]:
+    """The block page's own error page (the factory's handlers call it: CSRF, HTTP, crashes)."""
+    return render_template("erreur.html", title=title, message=message, hint=hint), status
 
 
 def blueprint(config: FilterConfig, clock: Callable[[], datetime]) -> Blueprint:
@@ -168,8 +171,7 @@ def blueprint(config: FilterConfig, clock: Callable[[], datetime]) -> Blueprint:
         log.info("unblock request %d recorded", number)
         return render_template("demande.html", number=number, host=wanted.host)
 
-    def error(status: int, title: str, message: str, hint: str | None) -> tuple[str, int]:
-        return render_template("erreur.html", title=title, message=message, hint=hint), status
+    error = error_page
 
     @app.app_errorhandler(BadInput)
     def bad_input(exc: BadInput) -> tuple[str, int]:
@@ -178,27 +180,6 @@ def blueprint(config: FilterConfig, clock: Callable[[], datetime]) -> Blueprint:
     @app.app_errorhandler(Unavailable)
     def unavailable(exc: Unavailable) -> tuple[str, int]:
         return error(503, "Service indisponible", exc.message, exc.hint)
-
-    @app.app_errorhandler(CSRFError)
-    def csrf_failed(_exc: CSRFError) -> tuple[str, int]:
-        return error(400, "Demande refusée", "Le formulaire n'a pas pu être vérifié : il a "
-                     "peut-être expiré.", "Rechargez la page de blocage, puis recommencez.")
-
-    @app.app_errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[str, int]:
-        status = exc.code or 500
-        if status == 404:
-            return error(404, "Page introuvable", "Cette page n'existe pas.", None)
-        if status == 413:
-            return error(413, "Demande trop longue", "La demande dépasse la taille permise.",
-                         "Raccourcissez le commentaire, puis recommencez.")
-        return error(status, "Demande refusée", "Cette demande n'est pas possible ici.", None)
-
-    @app.app_errorhandler(Exception)
-    def failure(exc: Exception) -> tuple[str, int]:
-        log.exception("unexpected error on %s", request.path)  # the path only: no query, no body
-        return error(500, "Erreur", "Une erreur inattendue est survenue.",
-                     "Réessayez dans quelques instants.")
 
     return app
 
